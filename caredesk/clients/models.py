@@ -1,0 +1,168 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils.text import slugify
+
+from caredesk.lib import clock
+from caredesk.lib.crypto import EncryptedTextField
+
+
+def _clean_domains(value: str) -> list[str]:
+    return [d.strip().lower().lstrip("@") for d in value.replace(";", ",").split(",") if d.strip()]
+
+
+class Organisation(models.Model):
+    """A client of the agency."""
+
+    name = models.CharField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=80, unique=True, blank=True)
+    account_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="managed_organisations",
+        limit_choices_to={"role__in": ["admin", "agent", "account_manager"]},
+    )
+    email_domains = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text="Comma-separated; mail from these domains is filed under this client.",
+    )
+    phone = models.CharField(max_length=50, blank=True)
+    notes = models.TextField(blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.slug:
+            self.slug = slugify(self.name)[:80] or "client"
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        self.email_domains = ", ".join(_clean_domains(self.email_domains))
+        if self.account_manager_id and not self.account_manager.is_agency_staff:
+            raise ValidationError({"account_manager": "The account manager must be agency staff."})
+
+    @property
+    def domains(self) -> list[str]:
+        return _clean_domains(self.email_domains)
+
+
+class Contact(models.Model):
+    """A person at a client. The email address is the identity."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="contacts"
+    )
+    name = models.CharField(max_length=200)
+    email = models.EmailField()
+    phone = models.CharField(max_length=50, blank=True)
+    is_manager = models.BooleanField(
+        "manager", default=False, help_text="Sees all of the organisation's tickets and reports."
+    )
+    is_report_recipient = models.BooleanField("receives reports", default=False)
+    is_billing = models.BooleanField("billing contact", default=False)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="contact",
+        help_text="The portal login of this contact, once they have signed in.",
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
+
+    ROLE_NAMES = ("requester", "manager", "report_recipient", "billing")
+
+    class Meta:
+        ordering = ["organisation__name", "name"]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="contact_email_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>"
+
+    def save(self, *args, **kwargs) -> None:
+        self.email = self.email.strip().lower()
+        super().save(*args, **kwargs)
+
+    @property
+    def roles(self) -> list[str]:
+        roles = ["requester"]
+        if self.is_manager:
+            roles.append("manager")
+        if self.is_report_recipient:
+            roles.append("report_recipient")
+        if self.is_billing:
+            roles.append("billing")
+        return roles
+
+    def set_roles(self, roles: list[str]) -> None:
+        unknown = set(roles) - set(self.ROLE_NAMES)
+        if unknown:
+            raise ValueError(f"unknown role(s): {', '.join(sorted(unknown))}")
+        self.is_manager = "manager" in roles
+        self.is_report_recipient = "report_recipient" in roles
+        self.is_billing = "billing" in roles
+
+
+class Platform(models.TextChoices):
+    WORDPRESS = "wordpress", "WordPress"
+    OTHER = "other", "Other"
+
+
+class Connection(models.TextChoices):
+    NONE = "none", "Not connected"
+    WP_REST = "wp_rest", "WordPress REST (application password)"
+    COMPANION = "companion", "caredesk companion plugin"
+    WP_CLI_SSH = "wp_cli_ssh", "WP-CLI over SSH"
+
+
+def validate_site_url(value: str) -> None:
+    URLValidator(schemes=["http", "https"])(value)
+
+
+class Site(models.Model):
+    """A client website that the agency looks after."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="sites")
+    name = models.CharField(max_length=200)
+    url = models.URLField(max_length=500, validators=[validate_site_url])
+    platform = models.CharField(max_length=20, choices=Platform.choices, default=Platform.WORDPRESS)
+    hosting_note = models.CharField(max_length=300, blank=True)
+    notes = models.TextField(blank=True)
+    connection = models.CharField(
+        max_length=20, choices=Connection.choices, default=Connection.NONE
+    )
+    connection_user = models.CharField(max_length=200, blank=True)
+    connection_secret = EncryptedTextField(
+        blank=True, help_text="Application password, companion key or SSH key; encrypted at rest."
+    )
+    ssh_host = models.CharField(max_length=200, blank=True)
+    ssh_port = models.PositiveIntegerField(default=22)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
+
+    class Meta:
+        ordering = ["organisation__name", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "url"], name="site_url_per_client"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        self.url = self.url.strip()
+        super().save(*args, **kwargs)

@@ -1,0 +1,234 @@
+"""caredesk settings, read once from the environment.
+
+Every variable is documented in ``.env.example``. A bad value raises
+:class:`caredesk.lib.env.ConfigError`, which the ``caredesk`` command prints as
+one line before exiting.
+"""
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from cryptography.fernet import Fernet
+
+from caredesk.lib.env import ConfigError, Env, load_env_file
+
+BASE_DIR = Path(__file__).resolve().parent
+load_env_file(Path(os.environ.get("CAREDESK_ENV_FILE", ".env")), os.environ)
+env = Env()
+
+CAREDESK_ENV = env.choice("CAREDESK_ENV", "development", ("development", "production"))
+PRODUCTION = CAREDESK_ENV == "production"
+DEBUG = env.flag("CAREDESK_DEBUG", default=False)
+DATA_DIR = Path(env.text("CAREDESK_DATA_DIR", str(Path.cwd() / "var"))).resolve()
+
+
+def _development_secrets(data_dir: Path) -> dict[str, str]:
+    """Keys for a single-machine install, made once and kept in the data directory.
+
+    Production must set them in the environment; a development install keeps
+    its own so sessions and encrypted site secrets survive a restart.
+    """
+    path = data_dir / "secrets.env"
+    values: dict[str, str] = {}
+    load_env_file(path, values)
+    if "CAREDESK_SECRET_KEY" not in values or "CAREDESK_ENCRYPTION_KEYS" not in values:
+        values.setdefault("CAREDESK_SECRET_KEY", secrets.token_urlsafe(50))
+        values.setdefault("CAREDESK_ENCRYPTION_KEYS", Fernet.generate_key().decode())
+        data_dir.mkdir(parents=True, exist_ok=True)
+        lines = [f"{key}={value}" for key, value in sorted(values.items())]
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        path.chmod(0o600)
+    return values
+
+
+if PRODUCTION:
+    SECRET_KEY = env.text("CAREDESK_SECRET_KEY")
+    _encryption_keys = env.items("CAREDESK_ENCRYPTION_KEYS", [])
+    if not _encryption_keys:
+        raise ConfigError("CAREDESK_ENCRYPTION_KEYS is required but not set")
+else:
+    _dev = _development_secrets(DATA_DIR)
+    SECRET_KEY = env.optional("CAREDESK_SECRET_KEY") or _dev["CAREDESK_SECRET_KEY"]
+    _encryption_keys = env.items("CAREDESK_ENCRYPTION_KEYS", []) or [
+        _dev["CAREDESK_ENCRYPTION_KEYS"]
+    ]
+if len(SECRET_KEY) < 32:
+    raise ConfigError("CAREDESK_SECRET_KEY must be at least 32 characters long")
+for _key in _encryption_keys:
+    try:
+        Fernet(_key)
+    except ValueError:
+        raise ConfigError(
+            "CAREDESK_ENCRYPTION_KEYS must be Fernet keys (32 url-safe base64 bytes); "
+            "make one with: caredesk genkey"
+        ) from None
+# The first key encrypts; all of them decrypt, so keys can be rotated.
+CAREDESK_ENCRYPTION_KEYS = _encryption_keys
+
+ALLOWED_HOSTS = env.items(
+    "CAREDESK_ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]"]
+)
+if PRODUCTION and not ALLOWED_HOSTS:
+    raise ConfigError("CAREDESK_ALLOWED_HOSTS is required in production (e.g. desk.example.com)")
+CAREDESK_BASE_URL = env.text("CAREDESK_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+CSRF_TRUSTED_ORIGINS = env.items("CAREDESK_CSRF_TRUSTED_ORIGINS", [CAREDESK_BASE_URL])
+
+
+def _database(url: str | None) -> dict[str, object]:
+    if not url:
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        url = f"sqlite:///{DATA_DIR / 'caredesk.sqlite3'}"
+    scheme = url.split(":", 1)[0]
+    if scheme not in {"sqlite", "postgres", "postgresql", "pgsql"}:
+        raise ConfigError(
+            f"DATABASE_URL has unsupported scheme {scheme!r}: "
+            "use postgres://user@host/name or sqlite:///path (or leave it unset)"
+        )
+    try:
+        config: dict[str, object] = dict(dj_database_url.parse(url, conn_max_age=0))
+    except ValueError as error:
+        raise ConfigError(f"DATABASE_URL is not valid: {error}") from None
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        if not config.get("NAME"):
+            raise ConfigError("DATABASE_URL for SQLite needs a file path: sqlite:////abs/path.db")
+        config["OPTIONS"] = {
+            # WAL lets the web server read while the worker writes; IMMEDIATE
+            # takes the write lock up front so concurrent writers queue
+            # instead of failing with "database is locked" mid-transaction.
+            "init_command": (
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+            ),
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+        }
+    else:
+        if not config.get("NAME"):
+            raise ConfigError("DATABASE_URL for PostgreSQL needs a database name")
+        config["CONN_HEALTH_CHECKS"] = True
+    config["TEST"] = {"NAME": env.optional("CAREDESK_TEST_DATABASE_NAME")}
+    return config
+
+
+DATABASES = {"default": _database(env.optional("DATABASE_URL"))}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_tasks",
+    "django_tasks_db",
+    "caredesk.accounts",
+    "caredesk.sla",
+    "caredesk.clients",
+    "caredesk.plans",
+    "caredesk.desk",
+    "caredesk.api",
+    "caredesk.ops",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "caredesk.urls"
+ASGI_APPLICATION = "caredesk.asgi.application"
+WSGI_APPLICATION = "caredesk.wsgi.application"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "caredesk.desk.context.branding",
+            ],
+        },
+    },
+]
+
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "desk:login"
+LOGIN_REDIRECT_URL = "desk:home"
+LOGOUT_REDIRECT_URL = "desk:login"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+SESSION_COOKIE_AGE = env.integer("CAREDESK_SESSION_HOURS", 12, minimum=1) * 3600
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = CAREDESK_BASE_URL.startswith("https://")
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = env.text("CAREDESK_TIME_ZONE", "Europe/London")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+MEDIA_ROOT = DATA_DIR / "media"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+# Serve straight from the apps when collectstatic has not run (a fresh checkout).
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default"],
+    }
+}
+
+EMAIL_HOST = env.optional("CAREDESK_SMTP_HOST")
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_PORT = env.integer("CAREDESK_SMTP_PORT", 587, minimum=1)
+    EMAIL_HOST_USER = env.text("CAREDESK_SMTP_USER", "")
+    EMAIL_HOST_PASSWORD = env.text("CAREDESK_SMTP_PASSWORD", "")
+    EMAIL_USE_TLS = env.flag("CAREDESK_SMTP_STARTTLS", default=EMAIL_PORT == 587)
+    EMAIL_USE_SSL = env.flag("CAREDESK_SMTP_SSL", default=EMAIL_PORT == 465)
+    EMAIL_TIMEOUT = 30
+else:
+    # No mail server configured: keep every message as a file to read.
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = str(DATA_DIR / "sent-mail")
+DEFAULT_FROM_EMAIL = env.text("CAREDESK_FROM_EMAIL", "caredesk <support@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+CAREDESK_AGENCY_NAME = env.text("CAREDESK_AGENCY_NAME", "caredesk")
+CAREDESK_SCHEDULER_LEASE_SECONDS = env.integer("CAREDESK_SCHEDULER_LEASE_SECONDS", 60, minimum=5)
+CAREDESK_TASK_RESULT_DAYS = env.integer("CAREDESK_TASK_RESULT_DAYS", 14, minimum=1)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+    },
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["stderr"], "level": env.text("CAREDESK_LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
