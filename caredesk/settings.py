@@ -127,6 +127,7 @@ INSTALLED_APPS = [
     "caredesk.sla",
     "caredesk.clients",
     "caredesk.plans",
+    "caredesk.tickets",
     "caredesk.desk",
     "caredesk.api",
     "caredesk.ops",
@@ -218,6 +219,7 @@ else:
 DEFAULT_FROM_EMAIL = env.text("CAREDESK_FROM_EMAIL", "caredesk <support@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+CAREDESK_TICKET_NUMBER_OFFSET = env.integer("CAREDESK_TICKET_NUMBER_OFFSET", 1000, minimum=0)
 CAREDESK_AGENCY_NAME = env.text("CAREDESK_AGENCY_NAME", "caredesk")
 CAREDESK_SCHEDULER_LEASE_SECONDS = env.integer("CAREDESK_SCHEDULER_LEASE_SECONDS", 60, minimum=5)
 CAREDESK_TASK_RESULT_DAYS = env.integer("CAREDESK_TASK_RESULT_DAYS", 14, minimum=1)

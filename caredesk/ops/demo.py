@@ -23,6 +23,7 @@ from caredesk.plans.models import (
     Term,
     WorkCategory,
 )
+from caredesk.sla.policy_io import import_policy, load_preset
 
 CATEGORIES = [
     # code, name, description (the seeds' own words where they have them)
@@ -72,6 +73,7 @@ CATEGORIES = [
 
 @dataclass(frozen=True)
 class PlanSpec:
+    policy: str
     code: str
     name: str
     description: str
@@ -110,6 +112,7 @@ PACKAGE_INCLUDED = (
 PLANS = [
     PlanSpec(
         "kijo-care",
+        "kijo-care",
         "KIJO Care",
         "Website maintenance: WordPress core and plugin updates, monthly reports, a monthly "
         "security scan, monthly backups and restoration, bug fixes, questions and advice. "
@@ -131,6 +134,7 @@ PLANS = [
         KIJO_EXCLUDED,
     ),
     PlanSpec(
+        "kijo-care",
         "kijo-optimise",
         "KIJO Optimise (on demand)",
         "Everything KIJO Care excludes, charged per hour.",
@@ -145,6 +149,7 @@ PLANS = [
     ),
     PlanSpec(
         "studio-support",
+        "studio-support",
         "Studio Support",
         "User support (reply within 3 working days), bug fixes (respond within 1 working day, "
         "fix within the next 1-2 working days) and mission-critical response around the clock.",
@@ -158,6 +163,7 @@ PLANS = [
         ("new-feature", "design-change"),
     ),
     PlanSpec(
+        "support-levels",
         "package-5h",
         "Support Package 5 h",
         "5 support hours a month across all four support levels. Unused hours expire at the "
@@ -172,6 +178,7 @@ PLANS = [
         (),
     ),
     PlanSpec(
+        "support-levels",
         "package-10h",
         "Support Package 10 h",
         "10 support hours a month across all four support levels. Unused hours expire at the "
@@ -186,6 +193,7 @@ PLANS = [
         (),
     ),
     PlanSpec(
+        "support-levels",
         "on-demand",
         "On demand",
         "Tasks on demand without a package, billed per hour; served after package clients.",
@@ -322,6 +330,11 @@ def _upsert(model, lookup: dict, values: dict) -> bool:
 def load_demo() -> int:
     """Load the demo; returns how many rows were created or changed (0 on a re-run)."""
     writes = 0
+    # The first agency's promises also serve clients without a plan.
+    policies = {
+        name: import_policy(load_preset(name), is_default=name == "kijo-care")
+        for name in ("kijo-care", "studio-support", "support-levels")
+    }
     for position, (code, name, description) in enumerate(CATEGORIES):
         writes += _upsert(
             WorkCategory,
@@ -343,6 +356,7 @@ def load_demo() -> int:
                 "fair_usage_cap_minutes": spec.fair_usage_cap_minutes,
                 "fair_usage_mode": FairUsageMode.WHOLE_TICKET,
                 "queue_tier": spec.tier,
+                "sla_policy": policies[spec.policy],
             },
         )
         plan = Plan.objects.get(code=spec.code)

@@ -21,6 +21,7 @@ from django.db.models import Q
 from django_tasks.base import Task
 
 from caredesk.lib import clock
+from caredesk.tickets import tasks as ticket_tasks
 
 from . import tasks
 from .models import PeriodicJob, SchedulerLease
@@ -37,6 +38,7 @@ class Periodic:
 
 
 SCHEDULE: list[Periodic] = [
+    Periodic("sla-sweep", "* * * * *", ticket_tasks.sweep_sla_clocks),
     Periodic("purge-expired-sessions", "17 3 * * *", tasks.purge_expired_sessions),
     Periodic("prune-task-results", "41 3 * * *", tasks.prune_task_results),
 ]

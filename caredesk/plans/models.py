@@ -7,6 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from caredesk.lib import clock
+from caredesk.sla.models import SlaPolicy
 
 
 class WorkCategory(models.Model):
@@ -70,6 +71,14 @@ class Plan(models.Model):
     )
     queue_tier = models.PositiveSmallIntegerField(choices=QueueTier.choices, default=QueueTier.PLAN)
     categories = models.ManyToManyField(WorkCategory, through="PlanCategory", blank=True)
+    sla_policy = models.ForeignKey(
+        SlaPolicy,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="plans",
+        help_text="The promises of this plan; empty uses the default policy.",
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:
@@ -182,3 +191,23 @@ def active_subscription(organisation_id: int, day: date | None = None) -> Subscr
         .order_by("-start_date")
         .first()
     )
+
+
+def policy_for(subscription: Subscription | None) -> SlaPolicy | None:
+    """The SLA policy that applies under a subscription (or without one: the default)."""
+    if subscription is not None and subscription.plan.sla_policy_id:
+        return subscription.plan.sla_policy
+    return SlaPolicy.objects.filter(is_default=True).first()
+
+
+def category_rule(plan: Plan | None, category: WorkCategory | None) -> tuple[bool, str]:
+    """Whether work is billable under a plan, and why (scope is decided at intake)."""
+    if plan is None:
+        return True, "No plan: work is on demand and billed per hour."
+    if plan.queue_tier == QueueTier.ON_DEMAND:
+        return True, f"{plan.name} is billed per hour."
+    if category is None:
+        return False, ""
+    if not plan.includes(category):
+        return True, f"{category.name} is not included in {plan.name}; it is billed per hour."
+    return False, ""
