@@ -148,7 +148,9 @@ def _not_started(target: Target) -> ClockState:
     )
 
 
-def _first(entries: Sequence[Entry], kind: str, after: datetime, values=None) -> Entry | None:
+def _first(
+    entries: Sequence[Entry], kind: str, after: datetime, values: frozenset[str] | None = None
+) -> Entry | None:
     for entry in entries:
         if entry.kind == kind and entry.at >= after and (values is None or entry.value in values):
             return entry
