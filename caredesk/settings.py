@@ -128,6 +128,7 @@ INSTALLED_APPS = [
     "caredesk.clients",
     "caredesk.plans",
     "caredesk.tickets",
+    "caredesk.mail",
     "caredesk.desk",
     "caredesk.api",
     "caredesk.ops",
@@ -220,6 +221,20 @@ DEFAULT_FROM_EMAIL = env.text("CAREDESK_FROM_EMAIL", "caredesk <support@localhos
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 CAREDESK_TICKET_NUMBER_OFFSET = env.integer("CAREDESK_TICKET_NUMBER_OFFSET", 1000, minimum=0)
+CAREDESK_MAX_ATTACHMENT_MB = env.integer("CAREDESK_MAX_ATTACHMENT_MB", 25, minimum=1)
+CAREDESK_SUPPORT_ADDRESS = env.text("CAREDESK_SUPPORT_ADDRESS", "support@localhost").lower()
+if "@" not in CAREDESK_SUPPORT_ADDRESS or "+" in CAREDESK_SUPPORT_ADDRESS.split("@")[0]:
+    raise ConfigError(
+        "CAREDESK_SUPPORT_ADDRESS must be a plain address like support@agency.example "
+        "(caredesk adds +token to it for replies)"
+    )
+CAREDESK_UNKNOWN_SENDERS = env.choice(
+    "CAREDESK_UNKNOWN_SENDERS", "unassigned", ("unassigned", "refuse")
+)
+CAREDESK_MAIL_RATE_PER_HOUR = env.integer("CAREDESK_MAIL_RATE_PER_HOUR", 30, minimum=1)
+CAREDESK_MAX_MESSAGE_MB = env.integer("CAREDESK_MAX_MESSAGE_MB", 40, minimum=1)
+CAREDESK_IMAP_URL = env.optional("CAREDESK_IMAP_URL")
+CAREDESK_IMAP_DONE_FOLDER = env.optional("CAREDESK_IMAP_DONE_FOLDER")
 CAREDESK_AGENCY_NAME = env.text("CAREDESK_AGENCY_NAME", "caredesk")
 CAREDESK_SCHEDULER_LEASE_SECONDS = env.integer("CAREDESK_SCHEDULER_LEASE_SECONDS", 60, minimum=5)
 CAREDESK_TASK_RESULT_DAYS = env.integer("CAREDESK_TASK_RESULT_DAYS", 14, minimum=1)

@@ -44,8 +44,22 @@ class Organisation(models.Model):
 
     def save(self, *args, **kwargs) -> None:
         if not self.slug:
-            self.slug = slugify(self.name)[:80] or "client"
+            self.slug = self._free_slug()
         super().save(*args, **kwargs)
+
+    def _free_slug(self) -> str:
+        # "Acme Ltd" and "Acme, Ltd." slugify alike; both are real clients.
+        base = slugify(self.name)[:72] or "client"
+        taken = set(
+            Organisation.objects.filter(slug__startswith=base)
+            .exclude(pk=self.pk)
+            .values_list("slug", flat=True)
+        )
+        slug, n = base, 1
+        while slug in taken:
+            n += 1
+            slug = f"{base}-{n}"
+        return slug
 
     def clean(self) -> None:
         self.email_domains = ", ".join(_clean_domains(self.email_domains))

@@ -70,7 +70,11 @@ def _apply(instance: models.Model, values: dict, line: int) -> Planned:
     created = instance.pk is None
     changed = created
     for name, value in values.items():
-        if getattr(instance, name) != value:
+        # Compare foreign keys by id: an unsaved row has no related object to read.
+        field = instance._meta.get_field(name)
+        current = getattr(instance, field.attname)
+        wanted = value.pk if field.is_relation and value is not None else value
+        if current != wanted:
             setattr(instance, name, value)
             changed = True
     try:

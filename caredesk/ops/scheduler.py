@@ -21,6 +21,7 @@ from django.db.models import Q
 from django_tasks.base import Task
 
 from caredesk.lib import clock
+from caredesk.mail import tasks as mail_tasks
 from caredesk.tickets import tasks as ticket_tasks
 
 from . import tasks
@@ -39,6 +40,9 @@ class Periodic:
 
 SCHEDULE: list[Periodic] = [
     Periodic("sla-sweep", "* * * * *", ticket_tasks.sweep_sla_clocks),
+    # A safety net: new mail is sent at once on commit; this retries what failed.
+    Periodic("mail-outbox", "* * * * *", mail_tasks.send_outbox),
+    Periodic("mail-poll", "* * * * *", mail_tasks.poll_imap),
     Periodic("purge-expired-sessions", "17 3 * * *", tasks.purge_expired_sessions),
     Periodic("prune-task-results", "41 3 * * *", tasks.prune_task_results),
 ]

@@ -162,8 +162,9 @@ def _start(target: Target, entries: Sequence[Entry]) -> datetime | None:
     if created is None:
         return None
     if target.start_on == StartOn.ALERT:
-        alert = _first(entries, "alert", created.at)
-        # A monitor's ticket counts "from when our team is alerted".
+        # A monitor's ticket counts "from when our team is alerted", which may be
+        # before the ticket row was written.
+        alert = next((e for e in entries if e.kind == "alert"), None)
         return alert.at if alert else created.at
     if target.start_on == StartOn.FIRST_RESPONSE:
         response = _first(entries, "response", created.at, target.response_kinds)
@@ -190,8 +191,11 @@ def _span(target: Target, entries: Sequence[Entry]) -> tuple[datetime | None, da
     statuses = _status_timeline(entries)
     current = statuses[-1][1] if statuses else "new"
     if current in CLOSED_STATUSES:
-        solved_at = statuses[-1][0]
-        return start, max(solved_at, start)
+        # Solved then closed: the work stopped when it was solved.
+        index = len(statuses) - 1
+        while index > 0 and statuses[index - 1][1] in CLOSED_STATUSES:
+            index -= 1
+        return start, max(statuses[index][0], start)
     return start, None
 
 
@@ -237,7 +241,7 @@ def _active_intervals(
     run_from: datetime | None = None if status in pausing else start
     pause_from: datetime | None = start if status in pausing else None
     for at, value in statuses:
-        if at <= start or at >= end:
+        if at <= start or at > end:
             continue
         if value in pausing and run_from is not None:
             active.append((run_from, at))

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
 
 from .clocks import Kind
 from .models import BusinessCalendar, Priority, SlaPolicy, Target
@@ -99,13 +100,40 @@ def _require(data: dict, key: str, where: str) -> Any:
     return data[key]
 
 
-@transaction.atomic
 def import_policy(data: dict[str, Any], *, is_default: bool | None = None) -> SlaPolicy:
     """Create or update the policy ``data['code']`` with its calendars, priorities and targets.
 
     Priorities and targets are matched by code and kind, so tickets that point at
-    them keep pointing at the same rows after a re-import.
+    them keep pointing at the same rows after a re-import. Any problem, whatever
+    the shape of the data, is a ValidationError that says where it is.
     """
+    try:
+        with transaction.atomic():
+            return _import_policy(data, is_default)
+    except ProtectedError:
+        raise ValidationError(
+            "a priority or calendar that tickets still use cannot be removed; "
+            "keep it in the file (you may rename it)"
+        ) from None
+    except IntegrityError as error:
+        raise ValidationError(f"conflicts with an existing record: {error}") from None
+    except (AttributeError, TypeError, KeyError) as error:
+        raise ValidationError(f"the policy is not shaped as expected ({error})") from None
+
+
+def _clean(instance: Any, where: str) -> None:
+    """full_clean, with each message saying where in the file the problem is."""
+    try:
+        instance.full_clean()
+    except ValidationError as error:
+        if hasattr(error, "error_dict"):
+            raise ValidationError(
+                {k: [f"{where}: {k}: {m}" for m in v] for k, v in error.message_dict.items()}
+            ) from None
+        raise ValidationError([f"{where}: {m}" for m in error.messages]) from None
+
+
+def _import_policy(data: dict[str, Any], is_default: bool | None) -> SlaPolicy:
     if not isinstance(data, dict):
         raise ValidationError("a policy is a JSON object")
     code = _require(data, "code", "policy")
@@ -121,10 +149,15 @@ def import_policy(data: dict[str, Any], *, is_default: bool | None = None) -> Sl
     policy.emergency_route = data.get("emergency_route", "")
     if is_default is not None:
         policy.is_default = is_default
-    policy.full_clean()
+    _clean(policy, code)
     policy.save()
     seen = []
-    for index, item in enumerate(_require(data, "priorities", code)):
+    items = _require(data, "priorities", code)
+    if not isinstance(items, list):
+        raise ValidationError(f"{code}: 'priorities' must be a list")
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise ValidationError(f"{code}.priorities[{index}]: a priority is an object")
         seen.append(_import_priority(policy, item, calendars, f"{code}.priorities[{index}]"))
     policy.priorities.exclude(code__in=seen).delete()
     return policy
@@ -137,7 +170,7 @@ def _import_calendars(specs: Any) -> dict[str, BusinessCalendar]:
     for name, spec in specs.items():
         calendar = BusinessCalendar.objects.filter(name=name).first() or BusinessCalendar(name=name)
         calendar.spec = spec
-        calendar.full_clean()
+        _clean(calendar, f"calendars.{name}")
         calendar.save()
         result[name] = calendar
     return result
@@ -157,12 +190,17 @@ def _import_priority(
     priority.is_default = bool(item.get("default", False))
     priority.for_monitor = bool(item.get("monitor", False))
     priority.category_codes = item.get("categories", [])
-    priority.full_clean()
+    _clean(priority, where)
     priority.save()
     kinds = []
-    for kind, spec in _require(item, "targets", where).items():
+    targets = _require(item, "targets", where)
+    if not isinstance(targets, dict):
+        raise ValidationError(f"{where}: 'targets' must map a kind to its limits")
+    for kind, spec in targets.items():
         if kind not in Kind.__members__.values():
             raise ValidationError(f"{where}: unknown target {kind!r}")
+        if not isinstance(spec, dict):
+            raise ValidationError(f"{where}.{kind}: a target is an object with a 'limit'")
         _import_target(priority, kind, spec, calendars, f"{where}.{kind}")
         kinds.append(kind)
     priority.targets.exclude(kind__in=kinds).delete()
@@ -184,5 +222,5 @@ def _import_target(
     target.pause_statuses = spec.get("pause")
     target.start_on = spec.get("start_on", "created")
     target.response_kinds = spec.get("responses")
-    target.full_clean()
+    _clean(target, where)
     target.save()

@@ -67,6 +67,7 @@ def do_create_ticket(
     email_message_id: str = "",
     alerted_at: datetime | None = None,
     acting_user=None,
+    notify_requester: bool = True,
 ) -> Ticket:
     """Open a ticket with its first message; decide policy, priority, tier and scope."""
     subject = " ".join(subject.split())[:300] or "(no subject)"
@@ -112,11 +113,19 @@ def do_create_ticket(
     offset = getattr(settings, "CAREDESK_TICKET_NUMBER_OFFSET", TICKET_NUMBER_OFFSET)
     ticket.number = offset + ticket.pk
     Ticket.objects.filter(pk=ticket.pk).update(number=ticket.number)
-    _event(ticket, "created", at=now, user=acting_user, contact=requester, channel=channel)
+    _event(
+        ticket,
+        "created",
+        at=now,
+        user=acting_user,
+        contact=requester,
+        channel=channel,
+        notify=notify_requester,
+    )
     if alerted_at is not None:
         _event(ticket, "alert", at=alerted_at)
     if body.strip() or body_html:
-        _add_message(
+        ticket.first_message = _add_message(
             ticket,
             MessageKind.CUSTOMER,
             body,
@@ -281,6 +290,8 @@ def do_change_status(
     if acting_contact is not None and status not in (Status.SOLVED, Status.CLOSED):
         raise ValidationError({"status": "Clients can only close their tickets."})
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if acting_contact is not None and acting_contact.organisation_id != ticket.organisation_id:
+        raise ValidationError("Only the client's own contacts can close its tickets.")
     if ticket.status == Status.CLOSED and acting_contact is not None:
         return ticket
     if status != ticket.status:
@@ -381,6 +392,12 @@ def do_approve_estimate(ticket: Ticket, *, acting_contact: Contact) -> Ticket:
     _touch(ticket, "estimate_approved_at")
     _event(ticket, "estimate_approved", contact=acting_contact, minutes=ticket.estimate_minutes)
     return ticket
+
+
+@transaction.atomic
+def do_record_bounce(ticket: Ticket, *, recipients: list[str], reason: str) -> TicketEvent:
+    """A message we sent on this ticket bounced: staff see it in the ticket's history."""
+    return _event(ticket, "bounce", recipients=recipients, reason=reason[:500])
 
 
 def _require_staff(user) -> None:

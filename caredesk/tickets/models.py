@@ -200,3 +200,26 @@ class SlaClock(models.Model):
     @property
     def met(self) -> bool:
         return self.stopped_at is not None and not self.breached
+
+
+def attachment_path(instance: "Attachment", filename: str) -> str:
+    # Stored under a random name: the client's filename is kept in a column and
+    # never becomes a path on disk.
+    return f"attachments/{instance.created_at:%Y/%m}/{secrets.token_hex(16)}"
+
+
+class Attachment(models.Model):
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to=attachment_path, max_length=300)
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=200)
+    size = models.PositiveBigIntegerField()
+    content_id = models.CharField(max_length=300, blank=True)
+    inline = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.filename

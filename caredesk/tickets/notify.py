@@ -4,7 +4,6 @@ import logging
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.dispatch import receiver
 from django.template.loader import render_to_string
 from django_tasks import task
 
@@ -12,26 +11,29 @@ from caredesk.lib import clock
 from caredesk.sla.models import BreachAction, Priority
 
 from .models import SlaClock, Ticket, TicketEvent
-from .signals import ticket_event
 
 logger = logging.getLogger(__name__)
 
 
-@receiver(ticket_event, dispatch_uid="tickets.notify.sla")
-def on_ticket_event(sender, *, ticket_id: int, event_id: int, kind: str, **kwargs) -> None:
-    if kind not in ("sla_warning", "sla_breach"):
-        return
-    ticket = Ticket.objects.select_related("priority", "sla_policy__calendar").get(pk=ticket_id)
-    run_after = None
-    critical = ticket.priority_id and ticket.priority.is_critical
-    if kind == "sla_warning" and not critical and ticket.sla_policy_id:
-        # A warning can wait for the working day; a critical ticket's cannot.
-        calendar = ticket.sla_policy.calendar.calendar
-        now = clock.now()
-        if not calendar.is_open(now):
-            run_after = calendar.next_open(now)
-    task_ = notify_sla_event.using(run_after=run_after) if run_after else notify_sla_event
-    task_.enqueue(event_id)
+@task()
+def notify_sla_events(event_ids: list[int]) -> int:
+    """Notify for a batch of SLA events; non-critical warnings wait for opening hours."""
+    sent = 0
+    now = clock.now()
+    events = TicketEvent.objects.select_related(
+        "ticket__priority", "ticket__sla_policy__calendar"
+    ).filter(pk__in=event_ids)
+    for event in events:
+        ticket = event.ticket
+        critical = ticket.priority_id and ticket.priority.is_critical
+        if event.kind == "sla_warning" and not critical and ticket.sla_policy_id:
+            calendar = ticket.sla_policy.calendar.calendar
+            if not calendar.is_open(now):
+                # A warning can wait for the working day; a critical ticket's cannot.
+                notify_sla_event.using(run_after=calendar.next_open(now)).enqueue(event.pk)
+                continue
+        sent += _notify(event.pk)
+    return sent
 
 
 def recipients(ticket: Ticket) -> list[str]:
@@ -45,6 +47,10 @@ def recipients(ticket: Ticket) -> list[str]:
 @task()
 def notify_sla_event(event_id: int) -> int:
     """Email the assignee and the account manager; apply the breach action. Returns mails sent."""
+    return _notify(event_id)
+
+
+def _notify(event_id: int) -> int:
     event = TicketEvent.objects.select_related(
         "ticket__organisation__account_manager", "ticket__assignee", "ticket__priority"
     ).get(pk=event_id)

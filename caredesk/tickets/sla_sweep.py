@@ -8,15 +8,14 @@ schedulers across a lease hand-over, a manual run) never record an event twice.
 
 import secrets
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.db.models import F, Q
 
 from caredesk.lib import clock
 
-from .models import SlaClock, Ticket, TicketEvent
-from .signals import ticket_event
+from . import notify
+from .models import SlaClock, TicketEvent
 
 BATCH = 2000
 
@@ -44,29 +43,25 @@ def _sweep_batch(now: datetime, batch: int) -> tuple[int, bool]:
     token = secrets.token_hex(8)
     breaches = _claim(ids, token, now, "breach")
     warnings = _claim(ids, token, now, "warning")
-    events = []
-    for row in SlaClock.objects.filter(claim__in=[f"{token}b", f"{token}w"]).select_related(
-        "ticket"
-    ):
-        kind = "sla_breach" if row.claim.endswith("b") else "sla_warning"
-        at = row.due_at if kind == "sla_breach" else row.warn_at
-        events.append(
-            TicketEvent(
-                ticket=row.ticket,
-                at=max(at or now, row.ticket.created_at),
-                kind=kind,
-                data={"clock": row.kind, "due_at": row.due_at.isoformat() if row.due_at else None},
-            )
+    claimed = SlaClock.objects.filter(pk__in=ids, claim__in=[f"{token}b", f"{token}w"])
+    events = [
+        TicketEvent(
+            ticket_id=ticket_id,
+            at=max(due_at if claim.endswith("b") else warn_at, created_at),
+            kind="sla_breach" if claim.endswith("b") else "sla_warning",
+            data={"clock": kind, "due_at": due_at.isoformat() if due_at else None},
         )
+        for ticket_id, kind, claim, due_at, warn_at, created_at in claimed.values_list(
+            "ticket_id", "kind", "claim", "due_at", "warn_at", "ticket__created_at"
+        )
+    ]
     created = TicketEvent.objects.bulk_create(events)
     SlaClock.objects.filter(pk__in=ids).update(claim="")
     _reschedule(ids, now)
-    for event in created:
-        transaction.on_commit(
-            lambda e=event: ticket_event.send(
-                sender=Ticket, ticket_id=e.ticket_id, event_id=e.pk, kind=e.kind
-            )
-        )
+    if created:
+        # One task per batch: the sweep's cost must not grow with notification work.
+        event_ids = [event.pk for event in created]
+        transaction.on_commit(lambda: notify.notify_sla_events.enqueue(event_ids))
     return breaches + warnings, len(ids) == batch
 
 
@@ -88,9 +83,3 @@ def _reschedule(ids: list[int], now: datetime) -> None:
     SlaClock.objects.filter(pk__in=ids, breach_recorded_at=None, due_at__isnull=False).update(
         next_check_at=F("due_at")
     )
-
-
-def format_promise(moment: datetime, zone: str) -> str:
-    """'by Tue 24 Nov, 12:00' in the calendar's zone: what a client is told to expect."""
-    local = moment.astimezone(ZoneInfo(zone))
-    return f"by {local:%a} {local.day} {local:%b}, {local:%H:%M}"

@@ -1,6 +1,7 @@
 """Keep a ticket's stored SLA clocks equal to what its history implies."""
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from caredesk.lib import clock
 from caredesk.sla.clocks import ClockState, Entry, evaluate
@@ -80,3 +81,19 @@ def recompute(ticket: Ticket, now: datetime | None = None) -> list[SlaClock]:
         ticket.sla_next_due_at = next_due
         Ticket.objects.filter(pk=ticket.pk).update(sla_next_due_at=next_due)
     return rows
+
+
+def promised_first_response(ticket: Ticket) -> str | None:
+    """What the client is told to expect, e.g. 'by Tue 24 Nov, 12:00', in the policy's zone."""
+    row = ticket.sla_clocks.filter(kind="first_response").select_related("target__calendar").first()
+    if row is None or row.due_at is None or not ticket.sla_policy_id:
+        return None
+    calendar = row.target.calendar if row.target and row.target.calendar_id else None
+    zone = (calendar or ticket.sla_policy.calendar).spec.get("timezone", "UTC")
+    return format_promise(row.due_at, zone)
+
+
+def format_promise(moment: datetime, zone: str) -> str:
+    """'by Tue 24 Nov, 12:00' in the calendar's zone."""
+    local = moment.astimezone(ZoneInfo(zone))
+    return f"by {local:%a} {local.day} {local:%b}, {local:%H:%M}"

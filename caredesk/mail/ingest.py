@@ -1,0 +1,314 @@
+"""One pipeline for every way mail comes in (pipe, IMAP, SMTP, provider webhooks).
+
+The raw bytes are stored before anything else, in their own transaction: a
+message that cannot be parsed, or whose processing fails, stays in the
+quarantine with its reason and can be released once the cause is fixed.
+"""
+
+import hashlib
+import logging
+import re
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from caredesk.clients.models import Contact, Organisation
+from caredesk.lib import clock
+from caredesk.tickets import actions
+from caredesk.tickets.attachments import Incoming, store
+from caredesk.tickets.models import Channel, Message, Status, Ticket
+
+from . import outbound
+from .models import InboundEmail, InboundStatus, OutboundEmail, Undeliverable
+from .parse import parse_message
+from .parsed import ParsedMessage, ParseFailure
+
+logger = logging.getLogger(__name__)
+TICKET_NUMBER = re.compile(r"#(\d{3,12})\b")
+
+
+def receive(raw: bytes, *, via: str, envelope_to: tuple[str, ...] = ()) -> InboundEmail:
+    """Keep the message, then file it. Never raises for what the message contains."""
+    inbound = InboundEmail.objects.create(
+        via=via,
+        raw=raw,
+        size=len(raw),
+        sha256=hashlib.sha256(raw).hexdigest(),
+        envelope_to=[a.lower() for a in envelope_to],
+    )
+    process(inbound)
+    return inbound
+
+
+def process(inbound: InboundEmail) -> None:
+    try:
+        parsed = parse_message(bytes(inbound.raw))
+    except ParseFailure as failure:
+        _quarantine(inbound, failure.reason)
+        return
+    except Exception as error:  # the quarantine exists so a bad message never stops the rest
+        logger.exception("parsing inbound email %s failed", inbound.pk)
+        _quarantine(inbound, f"could not be read ({type(error).__name__}: {error})")
+        return
+    inbound.message_id = (parsed.message_id or "")[:998]
+    inbound.from_email = parsed.from_.email[:320] if parsed.from_ else ""
+    inbound.subject = parsed.subject[:500]
+    try:
+        with transaction.atomic():
+            _route(inbound, parsed)
+    except Exception as error:
+        logger.exception("filing inbound email %s failed", inbound.pk)
+        inbound.dedupe_key = None
+        _quarantine(inbound, f"could not be filed ({type(error).__name__}: {error})")
+
+
+def _quarantine(inbound: InboundEmail, reason: str) -> None:
+    _finish(inbound, InboundStatus.QUARANTINED, reason)
+
+
+def _finish(inbound: InboundEmail, status: str, reason: str = "", **links) -> None:
+    inbound.status = status
+    inbound.reason = reason
+    inbound.processed_at = clock.now()
+    for name, value in links.items():
+        setattr(inbound, name, value)
+    inbound.save()
+
+
+def _claim_dedupe(inbound: InboundEmail, parsed: ParsedMessage) -> InboundEmail | None:
+    """Mark this copy as the one to process; return the earlier copy if there is one."""
+    key = parsed.dedupe_id[:998]
+    earlier = InboundEmail.objects.filter(dedupe_key=key).exclude(pk=inbound.pk).first()
+    if earlier is not None:
+        return earlier
+    try:
+        with transaction.atomic():
+            InboundEmail.objects.filter(pk=inbound.pk).update(dedupe_key=key)
+    except IntegrityError:
+        return InboundEmail.objects.filter(dedupe_key=key).first()
+    inbound.dedupe_key = key
+    return None
+
+
+def _route(inbound: InboundEmail, parsed: ParsedMessage) -> None:
+    earlier = _claim_dedupe(inbound, parsed)
+    if earlier is not None:
+        _finish(
+            inbound,
+            InboundStatus.DUPLICATE,
+            f"same message as inbound #{earlier.pk}",
+            ticket_id=earlier.ticket_id,
+        )
+        return
+    if parsed.bounce is not None or parsed.kind == "bounce":
+        _record_bounce(inbound, parsed)
+        return
+    if parsed.from_ is None:
+        _quarantine(inbound, "no sender address")
+        return
+    if _over_rate_limit(inbound, parsed):
+        _quarantine(
+            inbound,
+            f"more than {settings.CAREDESK_MAIL_RATE_PER_HOUR} messages in an hour from "
+            f"{parsed.from_.email}; held to stop a mail loop",
+        )
+        return
+    ticket = find_ticket(parsed, tuple(inbound.envelope_to))
+    if ticket is not None:
+        message = _add_to_ticket(ticket, parsed)
+        _finish(inbound, InboundStatus.THREADED, ticket=ticket, ticket_message=message)
+        return
+    if not parsed.may_auto_reply:
+        reasons = ", ".join(parsed.auto_reasons) or parsed.kind
+        _finish(inbound, InboundStatus.IGNORED, f"automatic message ({reasons}) with no ticket")
+        return
+    _open_ticket(inbound, parsed)
+
+
+def _over_rate_limit(inbound: InboundEmail, parsed: ParsedMessage) -> bool:
+    since = clock.now() - timedelta(hours=1)
+    recent = (
+        InboundEmail.objects.filter(from_email=parsed.from_.email, received_at__gte=since)
+        .exclude(pk=inbound.pk)
+        .exclude(status__in=[InboundStatus.DUPLICATE])
+        .count()
+    )
+    return recent >= settings.CAREDESK_MAIL_RATE_PER_HOUR
+
+
+def _tokens(addresses: list[str]) -> list[str]:
+    base, _, domain = settings.CAREDESK_SUPPORT_ADDRESS.partition("@")
+    tokens = []
+    for address in addresses:
+        local, _, host = address.lower().partition("@")
+        if host == domain and local.startswith(base + "+"):
+            tokens.append(local[len(base) + 1 :])
+    return tokens
+
+
+def find_ticket(parsed: ParsedMessage, envelope_to: tuple[str, ...] = ()) -> Ticket | None:
+    """Reply token, then Message-ID references, then '#1042' from a known participant."""
+    addresses = [a.email for a in (*parsed.to, *parsed.cc)] + list(parsed.delivered_to)
+    tokens = _tokens(addresses + list(envelope_to))
+    if tokens:
+        ticket = Ticket.objects.filter(reply_token__in=tokens).first()
+        if ticket is not None:
+            return _open_or_none(ticket)
+    ids = [i for i in (*parsed.in_reply_to, *parsed.references) if i]
+    if ids:
+        ticket_id = (
+            Message.objects.filter(email_message_id__in=ids)
+            .values_list("ticket_id", flat=True)
+            .first()
+            or OutboundEmail.objects.filter(message_id__in=ids, ticket__isnull=False)
+            .values_list("ticket_id", flat=True)
+            .first()
+        )
+        if ticket_id:
+            return _open_or_none(Ticket.objects.get(pk=ticket_id))
+    sender = parsed.from_.email if parsed.from_ else ""
+    for number in TICKET_NUMBER.findall(parsed.subject):
+        ticket = Ticket.objects.filter(number=int(number)).first()
+        # Quoting a number is not proof of anything: only people already on the
+        # ticket may thread by it, or a stranger could read a client's ticket.
+        if ticket is not None and sender in participants(ticket):
+            return _open_or_none(ticket)
+    return None
+
+
+def _open_or_none(ticket: Ticket) -> Ticket | None:
+    # A closed ticket stays closed: a late reply starts a new one.
+    return None if ticket.status == Status.CLOSED else ticket
+
+
+def participants(ticket: Ticket) -> set[str]:
+    emails = {ticket.requester_email.lower()} if ticket.requester_email else set()
+    emails |= {e.lower() for e in ticket.followers.values_list("email", flat=True)}
+    emails |= {
+        e.lower()
+        for e in ticket.messages.exclude(author_email="").values_list("author_email", flat=True)
+    }
+    return emails
+
+
+def _attachments(parsed: ParsedMessage) -> list[Incoming]:
+    return [
+        Incoming(a.filename, a.content_type, a.content, a.content_id or "", a.inline)
+        for a in parsed.attachments
+        if not a.omitted
+    ]
+
+
+def _add_to_ticket(ticket: Ticket, parsed: ParsedMessage) -> Message:
+    sender = parsed.from_
+    contact = Contact.objects.filter(email__iexact=sender.email).first()
+    message = actions.do_add_customer_message(
+        ticket,
+        parsed.reply_text,
+        contact=contact,
+        name=sender.name,
+        email=sender.email,
+        body_html=parsed.html or "",
+        email_message_id=parsed.dedupe_id[:998],
+        is_auto=not parsed.may_auto_reply,
+    )
+    store(message, _attachments(parsed))
+    _follow(ticket, parsed)
+    return message
+
+
+def _follow(ticket: Ticket, parsed: ParsedMessage) -> None:
+    """People of the client copied on the thread follow the ticket."""
+    if not ticket.organisation_id:
+        return
+    emails = {a.email for a in (parsed.from_, *parsed.to, *parsed.cc) if a}
+    contacts = Contact.objects.filter(organisation_id=ticket.organisation_id, email__in=emails)
+    ticket.followers.add(*contacts.exclude(pk=ticket.requester_id))
+
+
+def _sender_contact(parsed: ParsedMessage) -> Contact | None:
+    sender = parsed.from_
+    contact = Contact.objects.filter(email__iexact=sender.email, is_active=True).first()
+    if contact is not None:
+        return contact
+    domain = sender.email.rpartition("@")[2]
+    for organisation in Organisation.objects.filter(
+        is_active=True, email_domains__icontains=domain
+    ):
+        if domain in organisation.domains:
+            name = sender.name or sender.email.partition("@")[0]
+            return Contact.objects.create(organisation=organisation, name=name, email=sender.email)
+    return None
+
+
+def _open_ticket(inbound: InboundEmail, parsed: ParsedMessage) -> None:
+    contact = _sender_contact(parsed)
+    if contact is None and settings.CAREDESK_UNKNOWN_SENDERS == "refuse":
+        outbound.queue_refusal(parsed.from_.email, parsed.subject, parsed.dedupe_id)
+        _finish(inbound, InboundStatus.REFUSED, "sender is not a contact of any client")
+        return
+    ticket = actions.do_create_ticket(
+        subject=parsed.subject,
+        body=parsed.reply_text,
+        body_html=parsed.html or "",
+        channel=Channel.EMAIL,
+        requester=contact,
+        requester_email=parsed.from_.email,
+        requester_name=parsed.from_.name,
+        email_message_id=parsed.dedupe_id[:998],
+    )
+    message = getattr(ticket, "first_message", None)
+    if message is not None:
+        store(message, _attachments(parsed))
+    _follow(ticket, parsed)
+    _finish(inbound, InboundStatus.TICKETED, ticket=ticket, ticket_message=message)
+
+
+def _record_bounce(inbound: InboundEmail, parsed: ParsedMessage) -> None:
+    bounce = parsed.bounce
+    original = None
+    if bounce is not None and bounce.original_message_id:
+        original = OutboundEmail.objects.filter(message_id=bounce.original_message_id).first()
+    reason = (bounce.diagnostic or bounce.status or "") if bounce else "delivery failure"
+    if original is not None:
+        original.bounced_at = clock.now()
+        original.bounce_reason = reason[:2000]
+        original.save(update_fields=["bounced_at", "bounce_reason"])
+        if original.ticket_id:
+            actions.do_record_bounce(
+                original.ticket, recipients=list(bounce.recipients), reason=reason
+            )
+    if bounce is not None and bounce.permanent:
+        for address in bounce.recipients:
+            mark_undeliverable(address, reason)
+    _finish(
+        inbound,
+        InboundStatus.BOUNCE,
+        f"bounce of {original.message_id if original else 'an unknown message'}: {reason}"[:2000],
+        ticket_id=original.ticket_id if original else None,
+    )
+
+
+def mark_undeliverable(address: str, reason: str) -> None:
+    now = clock.now()
+    row, created = Undeliverable.objects.get_or_create(
+        email=address.lower(), defaults={"reason": reason[:2000]}
+    )
+    if not created:
+        row.bounces += 1
+        row.last_bounced_at = now
+        row.reason = reason[:2000]
+        row.save()
+
+
+def release(inbound: InboundEmail) -> InboundEmail:
+    """Process a quarantined message again (after the cause was fixed)."""
+    if inbound.status != InboundStatus.QUARANTINED:
+        raise ValueError("only quarantined messages can be released")
+    inbound.status = InboundStatus.RECEIVED
+    inbound.reason = ""
+    inbound.dedupe_key = None
+    inbound.save()
+    process(inbound)
+    return inbound
