@@ -122,6 +122,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_tasks",
+    "anymail",
     "django_tasks_db",
     "caredesk.accounts",
     "caredesk.sla",
@@ -235,6 +236,12 @@ CAREDESK_MAIL_RATE_PER_HOUR = env.integer("CAREDESK_MAIL_RATE_PER_HOUR", 30, min
 CAREDESK_MAX_MESSAGE_MB = env.integer("CAREDESK_MAX_MESSAGE_MB", 40, minimum=1)
 CAREDESK_IMAP_URL = env.optional("CAREDESK_IMAP_URL")
 CAREDESK_IMAP_DONE_FOLDER = env.optional("CAREDESK_IMAP_DONE_FOLDER")
+# Inbound webhooks of email providers (django-anymail) at /mail/inbound/<provider>/.
+ANYMAIL = {
+    "WEBHOOK_SECRET": env.optional("CAREDESK_INBOUND_WEBHOOK_SECRET"),  # "user:password"
+    "MAILGUN_WEBHOOK_SIGNING_KEY": env.optional("CAREDESK_MAILGUN_WEBHOOK_SIGNING_KEY"),
+}
+ANYMAIL = {key: value for key, value in ANYMAIL.items() if value}
 CAREDESK_AGENCY_NAME = env.text("CAREDESK_AGENCY_NAME", "caredesk")
 CAREDESK_SCHEDULER_LEASE_SECONDS = env.integer("CAREDESK_SCHEDULER_LEASE_SECONDS", 60, minimum=5)
 CAREDESK_TASK_RESULT_DAYS = env.integer("CAREDESK_TASK_RESULT_DAYS", 14, minimum=1)

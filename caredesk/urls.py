@@ -12,5 +12,6 @@ urlpatterns = [
     path("admin/import/<str:kind>/", import_csv_view, name="import_csv"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("mail/inbound/", include("anymail.urls")),
     path("", include("caredesk.desk.urls")),
 ]

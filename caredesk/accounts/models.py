@@ -32,6 +32,10 @@ class UserManager(BaseUserManager["User"]):
         user.save(using=self._db)
         return user
 
+    def get_by_natural_key(self, username: str) -> "User":
+        # Addresses are stored lower-cased; people type them however they like.
+        return self.get(email__iexact=username.strip())
+
     def create_superuser(self, email: str, password: str | None = None, **fields) -> "User":
         fields.setdefault("role", Role.ADMIN)
         return self.create_user(email, password, **fields)
@@ -98,7 +102,7 @@ class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
     def authenticate(self, presented: str) -> "ApiToken | None":
         """The live token matching ``presented``, or None. Compares hashes only."""
         prefix, _, _ = presented.partition(".")
-        if not prefix or len(presented) > 200:
+        if not prefix or len(presented) > 200 or not presented.isprintable():
             return None
         token = (
             self.select_related("user")

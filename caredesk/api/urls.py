@@ -1,5 +1,5 @@
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError
+from django.db import DataError, IntegrityError
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
@@ -51,6 +51,15 @@ def invalid_request(request, exc: NinjaValidationError):
 def conflict(request, exc):
     return api.create_response(
         request, {"detail": "This conflicts with an existing record"}, status=409
+    )
+
+
+@api.exception_handler(DataError)
+def unstorable(request, exc):
+    return api.create_response(
+        request,
+        {"detail": "A value cannot be stored (too long, or it contains a NUL character)"},
+        status=422,
     )
 
 

@@ -7,4 +7,4 @@ class MailConfig(AppConfig):
     verbose_name = "Email"
 
     def ready(self) -> None:
-        from . import outbound  # noqa: F401 - connects the ticket event receivers
+        from . import outbound, webhooks  # noqa: F401 - connect their signal receivers

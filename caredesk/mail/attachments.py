@@ -25,7 +25,8 @@ _EXTENSIONS = {
     "text/calendar": ".ics",
     "text/plain": ".txt",
 }
-_UNSAFE_NAME = re.compile(r'[\x00-\x1f\x7f<>:"|?*]')
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_UNSAFE_NAME = re.compile(r'[<>:"|?*]')  # reserved on Windows, odd in a shell
 _MAX_NAME = 200
 TNEF_TYPES = frozenset({"application/ms-tnef", "application/vnd.ms-tnef"})
 
@@ -40,7 +41,7 @@ def safe_filename(name: str | None, content_type: str, index: int) -> str:
     """
     cleaned = ""
     if name:
-        cleaned = clean_text(name).replace("\\", "/").rsplit("/", 1)[-1]
+        cleaned = _CONTROL.sub("", clean_text(name)).replace("\\", "/").rsplit("/", 1)[-1]
         cleaned = " ".join(_UNSAFE_NAME.sub("_", cleaned).split()).strip(" .")
         if len(cleaned) > _MAX_NAME:
             stem, dot, ext = cleaned.rpartition(".")
@@ -143,7 +144,7 @@ def _tnef_text(value: object, codepage: str | None, defects: list[str]) -> str |
 
 
 _UU_BEGIN = re.compile(r"^begin [0-7]{3,4} +([^\n]+?) *\n", re.MULTILINE)
-_UU_END = re.compile(r"^end *$", re.MULTILINE)
+_UU_END = re.compile(r"^end *(?:\n|\Z)", re.MULTILINE)
 
 
 def extract_uuencoded(

@@ -85,7 +85,10 @@ def lookup_codec(label: str | None) -> str | None:
         if name.startswith("x-"):
             return lookup_codec(name[2:])
         return None
-    if not getattr(info, "_is_text_encoding", True) or info.name in _REFUSED_CODECS:
+    if (
+        not getattr(info, "_is_text_encoding", True)
+        or info.name.replace("-", "_") in _REFUSED_CODECS
+    ):
         return None
     return info.name
 

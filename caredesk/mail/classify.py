@@ -91,7 +91,7 @@ def _auto_reasons(
     headers: HeaderSet, subject: str, empty_return_path: bool, report_type: str | None
 ) -> list[str]:
     reasons = []
-    auto_submitted = (headers.text("auto-submitted") or "").split(";")[0].strip().lower()
+    auto_submitted = _auto_submitted(headers)
     if headers.has("auto-submitted") and auto_submitted != "no":
         reasons.append(f"Auto-Submitted: {auto_submitted or '(empty)'}")
     reasons.extend(h.title() for h in _OOO_HEADERS if headers.has(h))
@@ -115,10 +115,15 @@ def _auto_reasons(
     return reasons
 
 
+def _auto_submitted(headers: HeaderSet) -> str:
+    """The Auto-Submitted keyword without parameters or comments ("no (by hand)")."""
+    value = re.sub(r"\([^()]*\)", "", headers.text("auto-submitted") or "")
+    return value.split(";")[0].strip().lower()
+
+
 def _is_out_of_office(headers: HeaderSet, subject: str) -> bool:
-    auto_submitted = (headers.text("auto-submitted") or "").strip().lower()
     return (
-        auto_submitted.startswith("auto-replied")
+        _auto_submitted(headers) == "auto-replied"
         or any(headers.has(h) for h in _OOO_HEADERS)
         or bool(_OOO_SUBJECT.match(subject))
     )

@@ -73,15 +73,23 @@ def _finish(inbound: InboundEmail, status: str, reason: str = "", **links) -> No
     inbound.processed_at = clock.now()
     for name, value in links.items():
         setattr(inbound, name, value)
-    inbound.save()
+    # Never rewrite the raw bytes: they were stored once, first.
+    fields = [
+        "status",
+        "reason",
+        "processed_at",
+        "message_id",
+        "from_email",
+        "subject",
+        "dedupe_key",
+        *(inbound._meta.get_field(name).attname for name in links),
+    ]
+    inbound.save(update_fields=fields)
 
 
 def _claim_dedupe(inbound: InboundEmail, parsed: ParsedMessage) -> InboundEmail | None:
     """Mark this copy as the one to process; return the earlier copy if there is one."""
     key = parsed.dedupe_id[:998]
-    earlier = InboundEmail.objects.filter(dedupe_key=key).exclude(pk=inbound.pk).first()
-    if earlier is not None:
-        return earlier
     try:
         with transaction.atomic():
             InboundEmail.objects.filter(pk=inbound.pk).update(dedupe_key=key)
@@ -222,7 +230,14 @@ def _follow(ticket: Ticket, parsed: ParsedMessage) -> None:
     """People of the client copied on the thread follow the ticket."""
     if not ticket.organisation_id:
         return
-    emails = {a.email for a in (parsed.from_, *parsed.to, *parsed.cc) if a}
+    support = settings.CAREDESK_SUPPORT_ADDRESS.partition("@")[2]
+    emails = {
+        a.email
+        for a in (parsed.from_, *parsed.to, *parsed.cc)
+        if a and a.email != ticket.requester_email and not a.email.endswith("@" + support)
+    }
+    if not emails:
+        return
     contacts = Contact.objects.filter(organisation_id=ticket.organisation_id, email__in=emails)
     ticket.followers.add(*contacts.exclude(pk=ticket.requester_id))
 

@@ -112,10 +112,15 @@ def _subject(ticket: Ticket, text: str = "") -> str:
 
 
 @receiver(ticket_event, dispatch_uid="mail.outbound.ticket_event")
-def on_ticket_event(sender, *, ticket_id: int, event_id: int, kind: str, **kwargs) -> None:
+def on_ticket_event(
+    sender, *, ticket_id: int, event_id: int, kind: str, event: TicketEvent | None = None, **kwargs
+) -> None:
     if kind not in ("created", "message", "status"):
         return
-    event = TicketEvent.objects.select_related("ticket").get(pk=event_id)
+    if event is None:
+        event = TicketEvent.objects.select_related("ticket").get(pk=event_id)
+    if kind == "message" and event.data.get("kind") != MessageKind.PUBLIC_REPLY:
+        return
     ticket = event.ticket
     if kind == "created" and event.data.get("notify", True):
         queue_confirmation(ticket)

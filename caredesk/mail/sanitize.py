@@ -127,7 +127,7 @@ _BLOCK = {
     "center",
 }
 _SKIP = {"script", "style", "head", "title", "noscript", "template", "xml", "svg"}
-_MAX_HTML_FOR_TEXT = 4 * 2**20
+_MAX_HTML_FOR_TEXT = 2**20
 
 
 class _TextExtractor(HTMLParser):
@@ -147,7 +147,7 @@ class _TextExtractor(HTMLParser):
         if not self.pre_depth:
             text = " ".join(text.split())
         if text or force:
-            self.lines.append("> " * self.quote_depth + text if text else "")
+            self.lines.append(("> " * self.quote_depth + text).rstrip())
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in _SKIP:
@@ -156,8 +156,12 @@ class _TextExtractor(HTMLParser):
             self.flush(force=True)
         elif tag in _BLOCK:
             self.flush()
-            if tag in ("p", "div", "table", "blockquote") and self.lines and self.lines[-1]:
-                self.lines.append("")
+            if (
+                tag in ("p", "div", "table", "blockquote")
+                and self.lines
+                and self.lines[-1].strip("> ")
+            ):
+                self.lines.append(("> " * self.quote_depth).rstrip())  # blank, inside the quote
             self.quote_depth += tag == "blockquote"
             self.pre_depth += tag == "pre"
             if tag == "li":

@@ -264,8 +264,28 @@ def _decode(data: bytes) -> str:
         ) from None
 
 
+class _Lines:
+    """Iterates a file's lines and remembers the number of the last one read."""
+
+    def __init__(self, text: str) -> None:
+        self._lines = iter(io.StringIO(text, newline=""))
+        self.number = 0
+        self.row_start: int | None = None  # first non-blank line of the row being read
+
+    def __iter__(self) -> "_Lines":
+        return self
+
+    def __next__(self) -> str:
+        line = next(self._lines)
+        self.number += 1
+        if self.row_start is None and line.strip("\r\n"):
+            self.row_start = self.number
+        return line
+
+
 def _rows(text: str, kind: Kind) -> Iterable[tuple[int, dict[str, str]]]:
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+    lines = _Lines(text)
+    reader = csv.DictReader(lines)
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     if not header:
         raise RowInvalid("the file is empty")
@@ -279,12 +299,19 @@ def _rows(text: str, kind: Kind) -> Iterable[tuple[int, dict[str, str]]]:
             f"known: {', '.join(kind.required + kind.optional)}"
         )
     reader.fieldnames = header
-    for record in reader:
+    while True:
+        # A quoted value may span lines: a row is reported where it starts.
+        lines.row_start = None
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        start = lines.row_start or lines.number
         if None in record:
-            raise RowInvalid(f"line {reader.line_num}: more values than columns")
+            raise RowInvalid(f"line {start}: more values than columns")
         if not any((v or "").strip() for v in record.values()):
             continue
-        yield reader.line_num, record
+        yield start, record
 
 
 def import_csv(kind_name: str, data: bytes, *, dry_run: bool, acting_user=None) -> ImportReport:

@@ -51,8 +51,15 @@ SCHEDULE: list[Periodic] = [
 def next_run(cron: str, after: datetime) -> datetime:
     """The first instant strictly after ``after`` that matches ``cron`` in local time."""
     zone = ZoneInfo(settings.TIME_ZONE)
-    local = after.astimezone(zone)
-    return croniter(cron, local).get_next(datetime).astimezone(ZoneInfo("UTC"))
+    # Iterate on naive wall-clock time: croniter on aware times matches the
+    # repeated hour twice on the night the clocks go back.
+    local = after.astimezone(zone).replace(tzinfo=None)
+    candidates = croniter(cron, local)
+    while True:
+        wall = candidates.get_next(datetime)
+        moment = wall.replace(tzinfo=zone).astimezone(ZoneInfo("UTC"))
+        if moment > after:
+            return moment
 
 
 def new_holder_id() -> str:

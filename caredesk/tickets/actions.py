@@ -40,7 +40,10 @@ def _event(ticket: Ticket, what: str, *, at=None, user=None, contact=None, **dat
         data=data,
     )
     transaction.on_commit(
-        partial(ticket_event.send, sender=Ticket, ticket_id=ticket.pk, event_id=event.pk, kind=what)
+        partial(
+            ticket_event.send, sender=Ticket, ticket_id=ticket.pk, event_id=event.pk, kind=what,
+            event=event,
+        )
     )
     return event
 

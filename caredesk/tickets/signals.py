@@ -5,5 +5,6 @@ Layers above (email, alerts) listen; the ticket core never imports them.
 
 from django.dispatch import Signal
 
-# kwargs: ticket_id, event_id, kind ("created", "reply", "status", "sla_warning", …)
+# kwargs: ticket_id, event_id, kind ("created", "message", "status", …) and, from
+# actions, the TicketEvent itself as `event` (listeners need not read it back).
 ticket_event = Signal()
