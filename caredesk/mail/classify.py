@@ -161,13 +161,14 @@ def find_bounce(
     returned_headers: list[Message],
 ) -> Bounce | None:
     """Read a delivery failure report, standard (RFC 3464) or the common plain kinds."""
+    is_report = bool(delivery_status) or report_type == "delivery-status"
+    if not is_report:
+        robot = empty_return_path or is_daemon(headers)
+        if not robot or not (_BOUNCE_SUBJECT.search(subject) or returned_headers):
+            return None
     original_id = _original_message_id(returned_headers, text)
-    if delivery_status or report_type == "delivery-status":
+    if is_report:
         return _from_dsn("\n\n".join(delivery_status), text, original_id)
-    daemon = is_daemon(headers)
-    bounce_subject = bool(_BOUNCE_SUBJECT.search(subject))
-    if not (daemon or empty_return_path) or not (bounce_subject or returned_headers):
-        return None
     return _from_text(text, original_id)
 
 

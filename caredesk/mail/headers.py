@@ -221,12 +221,15 @@ def normalise_id_list(value: str | None) -> tuple[str, ...]:
     tokens = [_WHITESPACE.sub("", t) for t in _MSG_ID.findall(value)]
     if not tokens:
         bare = _COMMENT.sub(" ", value).replace('"', " ").split()
-        tokens = [t for t in bare if "@" in t] or (bare[:1] if "," not in value else [])
-    ids: list[str] = []
-    for token in tokens:
-        token = clean_text(token).strip("<>")
-        if token and len(token) <= _MAX_ID_LENGTH and f"<{token}>" not in ids:
-            ids.append(f"<{token}>")
+        # Without brackets, words holding an "@" are ids; failing that, a lone word is.
+        tokens = [t for t in bare if "@" in t] or (bare[:1] if len(bare) == 1 else [])
+    ids = list(
+        dict.fromkeys(
+            f"<{token}>"
+            for token in (clean_text(t).strip("<>") for t in tokens)
+            if token and len(token) <= _MAX_ID_LENGTH
+        )
+    )
     if len(ids) > MAX_REFERENCES:
         ids = [ids[0], *ids[-(MAX_REFERENCES - 1) :]]
     return tuple(ids)

@@ -57,6 +57,7 @@ def thread_ids(ticket: Ticket) -> list[str]:
     return [mid for _, mid in sorted(inbound + outbound)]
 
 
+@transaction.atomic
 def queue(
     *,
     kind: str,

@@ -16,7 +16,6 @@ from email.generator import BytesGenerator
 from email.message import Message
 from email.parser import BytesParser
 from io import BytesIO
-from typing import TypeVar
 
 from .attachments import TNEF_TYPES, extract_uuencoded, make_attachment, unpack_tnef, uudecode
 from .charsets import clean_text, decode_bytes, repair_surrogates
@@ -37,10 +36,8 @@ _MESSAGE_TYPES = frozenset({"message/rfc822", "message/global"})
 _SELF_DECODED = frozenset({"base64", "x-uuencode", "uuencode", "x-uue", "uue"})
 _IDENTITY = frozenset({"", "7bit", "8bit", "binary", "quoted-printable"})
 
-T = TypeVar("T")
 
-
-def _safe(call: Callable[[], T], default: T) -> T:
+def _safe(call: Callable[[], object], default: object = None) -> object:
     """Call a stdlib accessor that may trip over a malformed header."""
     try:
         return call()
@@ -80,7 +77,9 @@ def part_info(part: Message, defects: list[str]) -> PartInfo:
 
 
 def _params(header: object) -> dict[str, str]:
-    params = _safe(lambda: dict(getattr(header, "params", {}) or {}), {})
+    params = _safe(lambda: dict(getattr(header, "params", {}) or {}))
+    if not isinstance(params, dict):
+        return {}
     return {str(k).lower(): str(v) for k, v in params.items() if v is not None}
 
 
@@ -235,7 +234,8 @@ def walk(message: Message, defects: list[str], max_attachment_bytes: int) -> Bod
         elif ctype in _HEADER_TYPES:
             state.body.returned_headers.append(_parse_headers(payload_bytes(part, info, defects)))
         elif part.is_multipart():
-            children = _safe(part.get_payload, [])
+            children = _safe(part.get_payload)
+            children = children if isinstance(children, list) else []
             if depth == MAX_DEPTH and ctype.startswith("multipart/"):
                 defects.append(f"MIME nesting deeper than {MAX_DEPTH}: deeper parts kept as files")
             stack.extend((child, depth + 1, ctype) for child in reversed(children))
@@ -290,8 +290,8 @@ def _message_part(state: _Walk, part: Message, info: PartInfo) -> None:
     state.body.returned_headers.append(inner_message)
     name = info.filename
     if name is None:
-        subject = _first_header(inner_message, "subject")
-        name = f"{decode_words(subject, [], 'attached message').strip()[:100] or 'forwarded-message'}.eml"
+        subject = decode_words(_first_header(inner_message, "subject"), [], "attached message")
+        name = f"{subject.strip()[:100] or 'forwarded-message'}.eml"
     state.body.attachments.append(state.attach(data, info, "message/rfc822", name))
 
 

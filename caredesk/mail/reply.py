@@ -68,7 +68,7 @@ def strip_reply(text: str, subject: str = "") -> str:
 def _without_signature(reply: EmailReply) -> str:
     # Not `reply.body`: that also deletes "disclaimer" sentences, which match ordinary
     # client text such as "Warning: the contact form mail never arrives".
-    content = reply.content.replace(reply.headers or "", "")
+    content = str(reply.content).replace(reply.headers or "", "")
     if _plausible_signature(reply.signatures):
         content = content.replace(reply.signatures, "")
     return content.strip()

@@ -11,12 +11,13 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 
 from .clocks import Kind
-from .models import BusinessCalendar, Priority, SlaPolicy, Target
+from .models import BreachAction, BusinessCalendar, Priority, SlaPolicy, Target
 
 PRESETS_DIR = Path(__file__).resolve().parent / "presets"
 _DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?$")
@@ -53,7 +54,7 @@ def load_preset(name: str) -> dict[str, Any]:
 def export_policy(policy: SlaPolicy) -> dict[str, Any]:
     calendars: dict[str, Any] = {policy.calendar.name: policy.calendar.spec}
     priorities = []
-    for priority in policy.priorities.prefetch_related("targets__calendar"):
+    for priority in policy.priorities.prefetch_related("targets__calendar", "targets__reassign_to"):
         targets = {}
         for target in priority.targets.all():
             item: dict[str, Any] = {"limit": format_duration(target.limit)}
@@ -68,6 +69,10 @@ def export_policy(policy: SlaPolicy) -> dict[str, Any]:
                 item["start_on"] = target.start_on
             if target.response_kinds:
                 item["responses"] = target.response_kinds
+            if target.breach_action != BreachAction.NONE:
+                item["on_breach"] = target.breach_action
+                if target.reassign_to_id:
+                    item["reassign_to"] = target.reassign_to.email
             targets[target.kind] = item
         priorities.append(
             {
@@ -143,10 +148,10 @@ def _import_policy(data: dict[str, Any], is_default: bool | None) -> SlaPolicy:
         raise ValidationError(f"{code}: calendar {main!r} is not in 'calendars'")
     policy = SlaPolicy.objects.filter(code=code).first() or SlaPolicy(code=code)
     policy.name = _require(data, "name", code)
-    policy.description = data.get("description", "")
+    policy.description = data.get("description") or ""
     policy.calendar = calendars[main]
     policy.warn_share = str(data.get("warn_share", 0.75))
-    policy.emergency_route = data.get("emergency_route", "")
+    policy.emergency_route = data.get("emergency_route") or ""
     if is_default is not None:
         policy.is_default = is_default
     _clean(policy, code)
@@ -184,7 +189,7 @@ def _import_priority(
         policy=policy, code=code
     )
     priority.name = _require(item, "name", where)
-    priority.description = item.get("description", "")
+    priority.description = item.get("description") or ""
     priority.rank = _require(item, "rank", where)
     priority.is_critical = bool(item.get("critical", False))
     priority.is_default = bool(item.get("default", False))
@@ -222,5 +227,18 @@ def _import_target(
     target.pause_statuses = spec.get("pause")
     target.start_on = spec.get("start_on", "created")
     target.response_kinds = spec.get("responses")
+    # Without "on_breach" in the file, what an admin set stays (re-importing a
+    # preset must not undo local choices); with it, the file decides.
+    if "on_breach" in spec:
+        target.breach_action = spec["on_breach"] or BreachAction.NONE
+        target.reassign_to = None
+    if spec.get("reassign_to"):
+        target.reassign_to = (
+            get_user_model().objects.filter(email__iexact=spec["reassign_to"]).first()
+        )
+        if target.reassign_to is None or not target.reassign_to.is_agency_staff:
+            raise ValidationError(
+                f"{where}: no staff member {spec['reassign_to']!r} to reassign to"
+            )
     _clean(target, where)
     target.save()

@@ -41,7 +41,11 @@ def _event(ticket: Ticket, what: str, *, at=None, user=None, contact=None, **dat
     )
     transaction.on_commit(
         partial(
-            ticket_event.send, sender=Ticket, ticket_id=ticket.pk, event_id=event.pk, kind=what,
+            ticket_event.send,
+            sender=Ticket,
+            ticket_id=ticket.pk,
+            event_id=event.pk,
+            kind=what,
             event=event,
         )
     )
@@ -248,9 +252,13 @@ def do_log_call(ticket: Ticket, body: str, *, acting_user) -> Message:
     _require_staff(acting_user)
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
     message = _add_message(ticket, MessageKind.PHONE_CALL, body, user=acting_user)
+    fields = []
+    if ticket.first_response_at is None:
+        ticket.first_response_at = message.created_at
+        fields.append("first_response_at")
     if ticket.status == Status.NEW:
         _set_status(ticket, Status.OPEN, user=acting_user)
-    _touch(ticket)
+    _touch(ticket, *fields)
     sla_sync.recompute(ticket)
     return message
 

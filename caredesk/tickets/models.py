@@ -201,6 +201,10 @@ class SlaClock(models.Model):
     def met(self) -> bool:
         return self.stopped_at is not None and not self.breached
 
+    @property
+    def kind_label(self) -> str:
+        return self.kind.replace("_", " ")
+
 
 def attachment_path(instance: "Attachment", filename: str) -> str:
     # Stored under a random name: the client's filename is kept in a column and

@@ -58,6 +58,9 @@ def _notify(event_id: int) -> int:
     clock_row = SlaClock.objects.filter(ticket=ticket, kind=event.data.get("clock")).first()
     if event.kind == "sla_breach" and clock_row is not None and clock_row.target_id:
         _breach_action(ticket, clock_row)
+        ticket = Ticket.objects.select_related("organisation__account_manager", "assignee").get(
+            pk=ticket.pk
+        )
     to = recipients(ticket)
     if not to:
         logger.warning("SLA %s on %s: nobody to notify", event.kind, ticket.reference)

@@ -68,11 +68,12 @@ def _sweep_batch(now: datetime, batch: int) -> tuple[int, bool]:
 def _claim(ids: list[int], token: str, now: datetime, what: str) -> int:
     if what == "breach":
         return SlaClock.objects.filter(
-            pk__in=ids, breach_recorded_at=None, due_at__lte=now, claim=""
+            pk__in=ids, breach_recorded_at=None, due_at__lt=now, claim=""
         ).update(breach_recorded_at=now, breached=True, claim=f"{token}b")
-    return SlaClock.objects.filter(pk__in=ids, warned_at=None, warn_at__lte=now, claim="").update(
-        warned_at=now, claim=f"{token}w"
-    )
+    # A warning after the breach would mislead: a rival sweep may have recorded it.
+    return SlaClock.objects.filter(
+        pk__in=ids, warned_at=None, breach_recorded_at=None, warn_at__lte=now, claim=""
+    ).update(warned_at=now, claim=f"{token}w")
 
 
 def _reschedule(ids: list[int], now: datetime) -> None:
