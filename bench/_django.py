@@ -17,10 +17,10 @@ def setup(name: str) -> Path:
         os.environ["DATABASE_URL"] = os.environ["BENCH_DATABASE_URL"]
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "caredesk.settings")
     os.environ.setdefault("CAREDESK_LOG_LEVEL", "WARNING")
-    import django  # noqa: PLC0415 - settings must see the environment above
+    import django
 
     django.setup()
-    from django.core.management import call_command  # noqa: PLC0415
+    from django.core.management import call_command
 
     call_command("flush", interactive=False, verbosity=0) if os.environ.get(
         "BENCH_DATABASE_URL"

@@ -54,11 +54,11 @@ def build(i: int, tickets: list) -> bytes:
 
 def main() -> None:
     setup("ingest")
-    from django.db import connection  # noqa: PLC0415
+    from django.db import connection
 
-    from caredesk.mail.ingest import receive  # noqa: PLC0415
-    from caredesk.ops.demo import load_demo  # noqa: PLC0415
-    from caredesk.tickets.models import Ticket  # noqa: PLC0415
+    from caredesk.mail.ingest import receive
+    from caredesk.ops.demo import load_demo
+    from caredesk.tickets.models import Ticket
 
     load_demo()
     warm = [build(i, []) for i in range(50)]

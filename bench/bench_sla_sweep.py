@@ -21,13 +21,13 @@ SAMPLE = 5_000
 
 def main() -> None:
     setup("sla")
-    from django.db import connection, transaction  # noqa: PLC0415
+    from django.db import connection, transaction
 
-    from caredesk.clients.models import Organisation  # noqa: PLC0415
-    from caredesk.sla.clocks import Entry, evaluate  # noqa: PLC0415
-    from caredesk.sla.policy_io import import_policy, load_preset  # noqa: PLC0415
-    from caredesk.tickets import sla_sweep  # noqa: PLC0415
-    from caredesk.tickets.models import SlaClock, Ticket, TicketEvent  # noqa: PLC0415
+    from caredesk.clients.models import Organisation
+    from caredesk.sla.clocks import Entry, evaluate
+    from caredesk.sla.policy_io import import_policy, load_preset
+    from caredesk.tickets import sla_sweep
+    from caredesk.tickets.models import SlaClock, Ticket, TicketEvent
 
     policy = import_policy(load_preset("kijo-care"))
     priority = policy.priorities.get(code="non-critical")
@@ -40,9 +40,15 @@ def main() -> None:
     with transaction.atomic():
         tickets = [
             Ticket(
-                number=1000 + i, subject=f"Ticket {i}", organisation=organisation, channel="email",
-                sla_policy=policy, priority=priority, reply_token=f"bench{i:010d}",
-                created_at=start + timedelta(seconds=i), updated_at=start,
+                number=1000 + i,
+                subject=f"Ticket {i}",
+                organisation=organisation,
+                channel="email",
+                sla_policy=policy,
+                priority=priority,
+                reply_token=f"bench{i:010d}",
+                created_at=start + timedelta(seconds=i),
+                updated_at=start,
             )
             for i in range(N)
         ]
@@ -56,8 +62,13 @@ def main() -> None:
                 warn = spec.calendar.add(created, spec.limit * spec.warn_share)
                 clocks.append(
                     SlaClock(
-                        ticket_id=pk, kind=target.kind, target=target, started_at=created,
-                        due_at=due, warn_at=warn, limit_seconds=int(spec.limit.total_seconds()),
+                        ticket_id=pk,
+                        kind=target.kind,
+                        target=target,
+                        started_at=created,
+                        due_at=due,
+                        warn_at=warn,
+                        limit_seconds=int(spec.limit.total_seconds()),
                         next_check_at=warn,
                     )
                 )
@@ -84,7 +95,7 @@ def main() -> None:
     # Baseline: evaluate every ticket's clocks from its history.
     specs = [t.spec(policy) for t in targets]
     t0 = time.perf_counter()
-    for pk, created in ids[:SAMPLE]:
+    for _pk, created in ids[:SAMPLE]:
         history = [Entry(created, "created")]
         for spec in specs:
             evaluate(spec, history, late)
@@ -92,7 +103,10 @@ def main() -> None:
 
     print(f"typical minute ({typical_events:,} events): {typical_s:.2f} s")
     print(f"all due at once ({events:,} events): {sweep_s:.2f} s")
-    print(f"baseline, re-evaluating all {N:,} tickets' clocks: {baseline_s:.2f} s (scaled from {SAMPLE:,})")
+    print(
+        f"baseline, re-evaluating all {N:,} tickets' clocks: {baseline_s:.2f} s "
+        f"(scaled from {SAMPLE:,})"
+    )
     print(f"ratio baseline / worst-case sweep: {baseline_s / sweep_s:.1f}x")
     print(f"ratio baseline / typical sweep: {baseline_s / typical_s:.1f}x")
 
