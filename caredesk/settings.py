@@ -182,6 +182,9 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
+# Django 6 reads a scheme-less URL typed in a form as https; take that now.
+FORMS_URLFIELD_ASSUME_HTTPS = True
+
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = env.text("CAREDESK_TIME_ZONE", "Europe/London")
 USE_I18N = True

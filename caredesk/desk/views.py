@@ -1,10 +1,16 @@
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
+from django.http import FileResponse, Http404
 from django.shortcuts import render
+from django.views.decorators.http import require_GET
 
 from caredesk.clients import access
 from caredesk.clients.models import Organisation
+from caredesk.tickets.access import attachments_for
+
+# Shown in the browser only when they cannot carry script; anything else downloads.
+INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"})
 
 
 class LoginView(auth_views.LoginView):
@@ -34,3 +40,26 @@ def home(request):
             else Organisation.objects.none(),
         },
     )
+
+
+@require_GET
+@login_required
+def attachment(request, pk: int, name: str):
+    """A file from a ticket, to those who may see the ticket (others get 404, as if absent)."""
+    item = attachments_for(request.user).filter(pk=pk).first()
+    if item is None:
+        raise Http404("No such file")
+    try:
+        handle = item.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("The file is missing from storage") from None
+    inline = item.content_type in INLINE_TYPES
+    response = FileResponse(
+        handle,
+        as_attachment=not inline,
+        filename=item.filename,
+        content_type=item.content_type if inline else "application/octet-stream",
+    )
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    response["Cache-Control"] = "private, no-store"
+    return response

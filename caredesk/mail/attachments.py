@@ -143,7 +143,7 @@ def _tnef_text(value: object, codepage: str | None, defects: list[str]) -> str |
     return clean_text(value.replace("\r\n", "\n")).strip() or None
 
 
-_UU_BEGIN = re.compile(r"^begin [0-7]{3,4} +([^\n]+?) *\n", re.MULTILINE)
+_UU_BEGIN = re.compile(r"^begin [0-7]{3,4} +([^\n]+)\n", re.MULTILINE)
 _UU_END = re.compile(r"^end *(?:\n|\Z)", re.MULTILINE)
 
 
@@ -163,7 +163,7 @@ def extract_uuencoded(
         if end is None:
             break
         data = uudecode(text[begin.end() : end.start()], defects)
-        name = begin.group(1)
+        name = begin.group(1).strip()
         found.append(
             make_attachment(
                 data,

@@ -37,7 +37,8 @@ _OOO_HEADERS = ("x-autoreply", "x-autorespond", "x-auto-reply", "x-autoresponder
 _SUPPRESS_VALUES = frozenset({"all", "oof", "autoreply"})
 _STATUS = re.compile(r"\b([245]\.\d{1,3}\.\d{1,3})\b")
 _SMTP_REPLY = re.compile(r"^\s*(?:.*?:\s*)?([45]\d\d[ -].+)$", re.MULTILINE)
-_ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
+# The bounded local part keeps the scan linear on long runs of word characters.
+_ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]{1,64}@[\w-]+(?:\.[\w-]+)+")
 _COPY_MARKER = re.compile(
     r"^.*(?:copy of the (?:original )?message|original message follows|"
     r"below this line is a copy|undelivered message|returned message|message headers follow)"
@@ -48,6 +49,9 @@ _HEADER_MESSAGE_ID = re.compile(r"^\s*Message-ID:\s*(<[^<>\s]+>)", re.IGNORECASE
 _DELAYED = re.compile(
     r"\bdelayed\b|will (?:continue|retry) (?:trying|to)|not yet been delivered", re.IGNORECASE
 )
+
+
+_MAX_NOTICE = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -222,10 +226,9 @@ def _recipient(fields: dict[str, str]) -> str | None:
 
 def _from_text(text: str, original_id: str | None) -> Bounce:
     """Plain bounces (Exim, qmail, old Sendmail): read the human-readable part."""
-    human = text
     marker = _COPY_MARKER.search(text)
-    if marker:
-        human = text[: marker.start()]
+    # The notice is a few lines; a bounded slice keeps a forged huge "bounce" cheap.
+    human = text[: marker.start() if marker else len(text)][:_MAX_NOTICE]
     status = _STATUS.search(human)
     reply = _SMTP_REPLY.search(human)
     status_code = status.group(1) if status else None

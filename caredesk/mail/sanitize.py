@@ -68,12 +68,15 @@ _STYLE_PROPERTIES = frozenset(
     }
 )
 # A style value may name colours, lengths and fonts; never url(), expression() or escapes.
+_MAX_STYLE = 2000
 _STYLE_VALUE = re.compile(r"^(?:[#\w\s.,%'\"-]|rgba?\(\s*[\d\s.,%]+\))+$")
 
 
 def _filter_attribute(tag: str, attribute: str, value: str) -> str | None:
     if attribute != "style":
         return value
+    if len(value) > _MAX_STYLE:
+        return None
     kept = []
     for declaration in value.split(";"):
         name, colon, setting = declaration.partition(":")

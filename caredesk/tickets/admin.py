@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from caredesk.lib import clock
+
 from .models import Message, SlaClock, Ticket, TicketEvent
 
 
@@ -14,9 +16,31 @@ class MessageInline(admin.StackedInline):
 class SlaClockInline(admin.TabularInline):
     model = SlaClock
     extra = 0
-    fields = ("kind", "started_at", "due_at", "aim_at", "stopped_at", "paused", "breached")
+    fields = (
+        "kind",
+        "started_at",
+        "aim_at",
+        "due_at",
+        "time_left",
+        "stopped_at",
+        "paused",
+        "breached",
+    )
     readonly_fields = fields
     can_delete = False
+
+    @admin.display(description="Time left")
+    def time_left(self, obj: SlaClock) -> str:
+        if obj.stopped_at:
+            return "met" if not obj.breached else "missed"
+        if obj.paused:
+            return "paused"
+        if obj.due_at is None:
+            return "—"
+        seconds = int((obj.due_at - clock.now()).total_seconds())
+        sign, seconds = ("overdue by " if seconds < 0 else ""), abs(seconds)
+        hours, minutes = divmod(seconds // 60, 60)
+        return f"{sign}{hours} h {minutes:02d} min"
 
 
 class EventInline(admin.TabularInline):
