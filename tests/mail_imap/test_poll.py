@@ -27,7 +27,7 @@ def free_port() -> int:
 def imap_server():
     port = free_port()
     pymap = Path(sys.executable).parent / "pymap"
-    process = subprocess.Popen(  # noqa: S603 - a fixed local program
+    process = subprocess.Popen(  # noqa: S603 - a fixed program from our own venv
         [
             str(pymap),
             "--host",
@@ -123,6 +123,6 @@ def test_poll_command_reports_and_refuses_a_bad_url(imap_server):
 def test_wrong_password_is_an_error_not_a_lost_message(imap_server):
     deliver(imap_server, message(4))
     config = ImapConfig.from_url(f"imap://desk:wrong@127.0.0.1:{imap_server}/INBOX")
-    with pytest.raises(Exception, match="(?i)auth|login|fail"):
+    with pytest.raises(Exception, match=r"(?i)auth|login|fail"):
         poll(config)
     assert len(unseen(imap_server)) == 1
