@@ -45,6 +45,8 @@ _COMMENT = re.compile(r"\([^()]*\)")
 # policy.default's address parser is exact but slow on huge lists (~0.2 ms an address);
 # past this length the classic getaddresses() reads the field instead.
 _FAST_ADDRESS_PARSE = 4000
+# About 6 000 recipients; reading more would take seconds for no use.
+MAX_ADDRESS_FIELD = 256 * 1024
 MAX_REFERENCES = 100
 _MAX_ID_LENGTH = 500
 
@@ -142,6 +144,9 @@ class HeaderSet:
         values = self.raw_all(name) if name.lower() in MERGED_FIELDS else self.raw_all(name)[:1]
         found: list[Address] = []
         for value in values:
+            if len(value) > MAX_ADDRESS_FIELD:
+                self.defects.append(f"{name} header over {MAX_ADDRESS_FIELD} bytes: rest not read")
+                value = value[: value.rfind(",", 0, MAX_ADDRESS_FIELD) + 1 or MAX_ADDRESS_FIELD]
             found.extend(parse_addresses(value, self.defects, name))
         return tuple(_unique(found))
 
@@ -170,7 +175,7 @@ def parse_addresses(value: str, defects: list[str], where: str) -> list[Address]
         except Exception:  # the modern parser has crashed on odd input before
             pairs = []
     if not pairs:
-        pairs = [(decode_words(n, defects, where), a) for n, a in getaddresses([value])]
+        pairs = [(decode_words(n, defects, where), a) for n, a in _getaddresses(value)]
     found = []
     for name, addr in pairs:
         email = normalise_email(addr)
@@ -179,6 +184,13 @@ def parse_addresses(value: str, defects: list[str], where: str) -> list[Address]
         elif addr.strip() not in ("", "<>"):
             defects.append(f"{where} header: unusable address {addr[:80]!r}")
     return found
+
+
+def _getaddresses(value: str) -> list[tuple[str, str]]:
+    try:
+        return getaddresses([value])
+    except Exception:  # RecursionError on thousands of nested comments, for one
+        return []
 
 
 def normalise_email(addr: str) -> str | None:
@@ -256,7 +268,7 @@ def envelope_recipients(headers: HeaderSet) -> tuple[str, ...]:
     found: list[str] = []
     for name in ENVELOPE_FIELDS:
         for value in headers.raw_all(name):
-            for _name, addr in getaddresses([value]):
+            for _name, addr in _getaddresses(value):
                 email = normalise_email(addr)
                 if email and email not in found:
                     found.append(email)

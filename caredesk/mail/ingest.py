@@ -128,6 +128,12 @@ def _route(inbound: InboundEmail, parsed: ParsedMessage) -> None:
         _finish(inbound, InboundStatus.THREADED, ticket=ticket, ticket_message=message)
         return
     if not parsed.may_auto_reply:
+        known = Contact.objects.filter(email__iexact=parsed.from_.email).exists()
+        if parsed.kind == "list" and known:
+            # A client writing through a group address: a ticket, but no
+            # automatic answer to a list.
+            _open_ticket(inbound, parsed, notify=False)
+            return
         reasons = ", ".join(parsed.auto_reasons) or parsed.kind
         _finish(inbound, InboundStatus.IGNORED, f"automatic message ({reasons}) with no ticket")
         return
@@ -163,18 +169,25 @@ def find_ticket(parsed: ParsedMessage, envelope_to: tuple[str, ...] = ()) -> Tic
         ticket = Ticket.objects.filter(reply_token__in=tokens).first()
         if ticket is not None:
             return _open_or_none(ticket)
-    ids = [i for i in (*parsed.in_reply_to, *parsed.references) if i]
+    # The message answered first, then the thread from its newest end: a long
+    # thread may run through a closed ticket into its follow-up.
+    ids = list(dict.fromkeys([*parsed.in_reply_to, *reversed(parsed.references)]))
     if ids:
-        ticket_id = (
-            Message.objects.filter(email_message_id__in=ids)
-            .values_list("ticket_id", flat=True)
-            .first()
-            or OutboundEmail.objects.filter(message_id__in=ids, ticket__isnull=False)
-            .values_list("ticket_id", flat=True)
-            .first()
+        found = dict(
+            Message.objects.filter(email_message_id__in=ids).values_list(
+                "email_message_id", "ticket_id"
+            )
         )
-        if ticket_id:
-            return _open_or_none(Ticket.objects.get(pk=ticket_id))
+        found.update(
+            OutboundEmail.objects.filter(message_id__in=ids, ticket__isnull=False).values_list(
+                "message_id", "ticket_id"
+            )
+        )
+        for message_id in ids:
+            if message_id in found:
+                ticket = _open_or_none(Ticket.objects.get(pk=found[message_id]))
+                if ticket is not None:
+                    return ticket
     sender = parsed.from_.email if parsed.from_ else ""
     for number in TICKET_NUMBER.findall(parsed.subject):
         ticket = Ticket.objects.filter(number=int(number)).first()
@@ -210,7 +223,7 @@ def _attachments(parsed: ParsedMessage) -> list[Incoming]:
 
 def _add_to_ticket(ticket: Ticket, parsed: ParsedMessage) -> Message:
     sender = parsed.from_
-    contact = Contact.objects.filter(email__iexact=sender.email).first()
+    contact = _sender_contact(parsed, only=ticket.organisation)
     message = actions.do_add_customer_message(
         ticket,
         parsed.reply_text,
@@ -221,9 +234,20 @@ def _add_to_ticket(ticket: Ticket, parsed: ParsedMessage) -> Message:
         email_message_id=parsed.dedupe_id[:998],
         is_auto=not parsed.may_auto_reply,
     )
-    store(message, _attachments(parsed))
+    _store_files(ticket, message, parsed)
     _follow(ticket, parsed)
     return message
+
+
+def _store_files(ticket: Ticket, message: Message, parsed: ParsedMessage) -> None:
+    refused = store(message, _attachments(parsed))
+    omitted = [a for a in parsed.attachments if a.omitted]
+    notes = [(r.filename, r.reason) for r in refused] + [
+        (a.filename, "larger than the attachment limit; kept in the original message")
+        for a in omitted
+    ]
+    if notes:
+        actions.do_record_refused_files(ticket, message, notes)
 
 
 def _follow(ticket: Ticket, parsed: ParsedMessage) -> None:
@@ -242,22 +266,29 @@ def _follow(ticket: Ticket, parsed: ParsedMessage) -> None:
     ticket.followers.add(*contacts.exclude(pk=ticket.requester_id))
 
 
-def _sender_contact(parsed: ParsedMessage) -> Contact | None:
+def _sender_contact(parsed: ParsedMessage, only: Organisation | None = None) -> Contact | None:
+    """The sender's contact record; a new one when the domain is a client's.
+
+    A deactivated contact is still that person: their mail is filed under them
+    (staff see it), not turned into a second contact with the same address.
+    ``only`` limits the domain match to one organisation (replies on its ticket).
+    """
     sender = parsed.from_
-    contact = Contact.objects.filter(email__iexact=sender.email, is_active=True).first()
+    contact = Contact.objects.filter(email__iexact=sender.email).first()
     if contact is not None:
         return contact
     domain = sender.email.rpartition("@")[2]
-    for organisation in Organisation.objects.filter(
-        is_active=True, email_domains__icontains=domain
-    ):
+    candidates = Organisation.objects.filter(is_active=True, email_domains__icontains=domain)
+    if only is not None:
+        candidates = candidates.filter(pk=only.pk)
+    for organisation in candidates:
         if domain in organisation.domains:
             name = sender.name or sender.email.partition("@")[0]
             return Contact.objects.create(organisation=organisation, name=name, email=sender.email)
     return None
 
 
-def _open_ticket(inbound: InboundEmail, parsed: ParsedMessage) -> None:
+def _open_ticket(inbound: InboundEmail, parsed: ParsedMessage, *, notify: bool = True) -> None:
     contact = _sender_contact(parsed)
     if contact is None and settings.CAREDESK_UNKNOWN_SENDERS == "refuse":
         outbound.queue_refusal(parsed.from_.email, parsed.subject, parsed.dedupe_id)
@@ -272,10 +303,11 @@ def _open_ticket(inbound: InboundEmail, parsed: ParsedMessage) -> None:
         requester_email=parsed.from_.email,
         requester_name=parsed.from_.name,
         email_message_id=parsed.dedupe_id[:998],
+        notify_requester=notify,
     )
     message = getattr(ticket, "first_message", None)
     if message is not None:
-        store(message, _attachments(parsed))
+        _store_files(ticket, message, parsed)
     _follow(ticket, parsed)
     _finish(inbound, InboundStatus.TICKETED, ticket=ticket, ticket_message=message)
 
@@ -294,9 +326,13 @@ def _record_bounce(inbound: InboundEmail, parsed: ParsedMessage) -> None:
             actions.do_record_bounce(
                 original.ticket, recipients=list(bounce.recipients), reason=reason
             )
-    if bounce is not None and bounce.permanent:
+    if bounce is not None and bounce.permanent and original is not None:
+        # Only for mail we really sent, to whom we sent it: a forged bounce must
+        # not silence a client.
+        sent_to = {a.lower() for a in (*original.to, *original.cc)}
         for address in bounce.recipients:
-            mark_undeliverable(address, reason)
+            if address.lower() in sent_to:
+                mark_undeliverable(address, reason)
     _finish(
         inbound,
         InboundStatus.BOUNCE,

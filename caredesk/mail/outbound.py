@@ -83,6 +83,9 @@ def queue(
             headers["In-Reply-To"] = in_reply_to or references[-1]
         headers["Reply-To"] = reply_address(ticket)
         headers["X-Caredesk-Ticket"] = str(ticket.number)
+    elif in_reply_to:
+        headers["In-Reply-To"] = in_reply_to
+        headers["References"] = in_reply_to
     if automatic:
         headers["Auto-Submitted"] = "auto-replied" if in_reply_to else "auto-generated"
         headers["X-Auto-Response-Suppress"] = "All"

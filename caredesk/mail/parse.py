@@ -26,7 +26,7 @@ from .headers import (
 from .parsed import Address, Attachment, Bounce, Kind, ParsedMessage, ParseFailure
 from .parts import Body, describe_defect, walk
 from .reply import strip_reply
-from .sanitize import html_to_text, sanitize_html
+from .sanitize import html_to_text, sanitize_html, too_deep
 
 __all__ = [
     "Address",
@@ -48,6 +48,12 @@ _MESSAGE_FIELDS = (
     "received", "reply-to", "delivered-to", "in-reply-to", "references", "mime-version",
 )  # fmt: skip
 _HEADER_BODY_SPLIT = re.compile(rb"\r?\n\r?\n")
+_MIME_FIELD = re.compile(rb"^content-[a-z0-9-]*[ \t]*:", re.IGNORECASE | re.MULTILINE)
+_FIELD_END = re.compile(rb"\n(?![ \t])")
+# Real Content-* fields are a few hundred bytes; past these sizes policy.default's
+# parser would take seconds (it is quadratic in the number of parameters and words).
+MAX_MIME_FIELD = 4096
+MAX_MIME_FIELDS_TOTAL = 512 * 1024
 
 
 def parse_message(
@@ -95,23 +101,49 @@ def _check_input(raw: bytes, max_message_bytes: int) -> bytes:
 
 
 def _parse_mime(data: bytes, defects: list[str]) -> tuple[Message, bool]:
-    """Parse with the stdlib; on failure, headers only (the body then stays raw text)."""
+    """Parse the MIME structure; returns the message and whether only headers were read.
+
+    policy.default reads MIME headers exactly but its parser is quadratic on huge
+    Content-* fields (a minute for a 600 kB file name of encoded words), so such
+    messages are read with the classic compat32 parser, which is also the fallback
+    when the modern one fails. When both fail, only the headers are parsed and the
+    body is kept as text.
+    """
     stripped = data.lstrip(b"\r\n\t ")
     if len(stripped) != len(data):
         # Some pipes and IMAP servers prepend blank lines; they would hide every header.
         defects.append("blank lines before the headers removed")
     if stripped.startswith(b"From "):
         defects.append("mbox 'From ' line ignored")
-    parser = BytesParser(policy=policy.default)
-    try:
-        message = parser.parsebytes(stripped)
-        degraded = False
-    except Exception as exc:  # RecursionError on very deep nesting, and the unforeseen
-        defects.append(f"MIME structure unreadable ({type(exc).__name__}); body kept as text")
-        message = parser.parsebytes(stripped, headersonly=True)
-        degraded = True
-    defects.extend(describe_defect(d) for d in message.defects)
-    return message, degraded
+    policies = [policy.default, policy.compat32]
+    if _mime_fields_too_big(stripped):
+        defects.append("very long MIME headers: read in compatibility mode")
+        policies = [policy.compat32]
+    for chosen in policies:
+        try:
+            message = BytesParser(policy=chosen).parsebytes(stripped)
+        except RecursionError:
+            break  # the nesting is too deep for any parser; retrying costs as much again
+        except Exception as exc:  # the unforeseen: note it, try the next parser
+            defects.append(f"MIME parser failed ({type(exc).__name__})")
+            continue
+        defects.extend(describe_defect(d) for d in message.defects)
+        return message, False
+    defects.append("MIME structure unreadable; body kept as text")
+    message = BytesParser(policy=policy.compat32).parsebytes(stripped, headersonly=True)
+    return message, True
+
+
+def _mime_fields_too_big(data: bytes) -> bool:
+    """Whether any Content-* field is long enough to stall policy.default's parser."""
+    total = 0
+    for match in _MIME_FIELD.finditer(data):
+        end = _FIELD_END.search(data, match.end())
+        length = (end.start() if end else len(data)) - match.start()
+        total += length
+        if length > MAX_MIME_FIELD or total > MAX_MIME_FIELDS_TOTAL:
+            return True
+    return False
 
 
 def _walk(
@@ -132,12 +164,9 @@ def _assemble(
     data: bytes, headers: HeaderSet, message: Message, body: Body, defects: list[str]
 ) -> ParsedMessage:
     subject = headers.subject()
-    html = (
-        sanitize_html("\n".join(body.htmls or body.fallback_htmls))
-        if (body.htmls or body.fallback_htmls)
-        else None
-    )
-    text = _body_text(body, html)
+    raw_html = "\n".join(body.htmls or body.fallback_htmls)
+    html = _safe_html(raw_html, defects)
+    text = _body_text(body, html or raw_html)
     return_path = headers.text("return-path")
     empty_return_path = return_path is not None and return_path.replace(" ", "") == "<>"
     report_type = _report_type(message)
@@ -184,6 +213,15 @@ def _assemble(
         headers=headers.items,
         size=len(data),
     )
+
+
+def _safe_html(raw_html: str, defects: list[str]) -> str | None:
+    if not raw_html:
+        return None
+    if too_deep(raw_html):
+        defects.append("HTML nested too deeply to show; its text is kept")
+        return None
+    return sanitize_html(raw_html)
 
 
 def _body_text(body: Body, html: str | None) -> str:

@@ -15,6 +15,7 @@ from email import policy
 from email.generator import BytesGenerator
 from email.message import Message
 from email.parser import BytesParser
+from email.utils import collapse_rfc2231_value
 from io import BytesIO
 
 from .attachments import TNEF_TYPES, extract_uuencoded, make_attachment, unpack_tnef, uudecode
@@ -59,12 +60,21 @@ class PartInfo:
 
 def part_info(part: Message, defects: list[str]) -> PartInfo:
     """Read a part's Content-Type, -Disposition, -ID and -Transfer-Encoding once."""
-    ctype_header = _safe(lambda: part.get("content-type"), None)
-    ctype = str(getattr(ctype_header, "content_type", "") or part.get_default_type()).lower()
-    params = _params(ctype_header)
-    disposition_header = _safe(lambda: part.get("content-disposition"), None)
-    disposition = getattr(disposition_header, "content_disposition", None)
-    name = _params(disposition_header).get("filename") or params.get("name")
+    ctype_header = _safe(lambda: part.get("content-type"))
+    if hasattr(ctype_header, "content_type"):  # policy.default: parsed once, here
+        ctype = str(getattr(ctype_header, "content_type", "")).lower()
+        params = _params(ctype_header)
+    else:  # compat32, or no header: the classic accessors are plain string work
+        ctype = str(_safe(part.get_content_type, "text/plain")).lower()
+        params = _compat_params(part, "content-type")
+    disposition_header = _safe(lambda: part.get("content-disposition"))
+    if hasattr(disposition_header, "content_disposition"):
+        disposition = getattr(disposition_header, "content_disposition", None)
+        disposition_params = _params(disposition_header)
+    else:
+        disposition = _safe(part.get_content_disposition)
+        disposition_params = _compat_params(part, "content-disposition")
+    name = disposition_params.get("filename") or params.get("name")
     encoding = str(_safe(lambda: part.get("content-transfer-encoding", ""), "")).strip().lower()
     return PartInfo(
         content_type=ctype if _CONTENT_TYPE.match(ctype) else "application/octet-stream",
@@ -81,6 +91,17 @@ def _params(header: object) -> dict[str, str]:
     if not isinstance(params, dict):
         return {}
     return {str(k).lower(): str(v) for k, v in params.items() if v is not None}
+
+
+def _compat_params(part: Message, header: str) -> dict[str, str]:
+    pairs = _safe(lambda: part.get_params(header=header))
+    if not isinstance(pairs, list):
+        return {}
+    found = {}
+    for key, value in pairs[1:]:  # the first pair is the value itself (text/plain)
+        collapsed = _safe(lambda v=value: collapse_rfc2231_value(v), "")
+        found[str(key).lower()] = str(collapsed)
+    return found
 
 
 def _clean_filename(name: str | None, defects: list[str]) -> str | None:

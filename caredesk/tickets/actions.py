@@ -411,6 +411,19 @@ def do_record_bounce(ticket: Ticket, *, recipients: list[str], reason: str) -> T
     return _event(ticket, "bounce", recipients=recipients, reason=reason[:500])
 
 
+@transaction.atomic
+def do_record_refused_files(
+    ticket: Ticket, message: Message, files: list[tuple[str, str]]
+) -> TicketEvent:
+    """Files that came with a message but were not kept, and why: staff see it on the ticket."""
+    return _event(
+        ticket,
+        "files_refused",
+        message=message.pk,
+        files=[{"filename": name, "reason": reason} for name, reason in files],
+    )
+
+
 def _require_staff(user) -> None:
     if user is None or not user.is_agency_staff:
         raise ValidationError("Only agency staff can do this.")
