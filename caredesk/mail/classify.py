@@ -97,7 +97,7 @@ def _auto_reasons(
     reasons = []
     auto_submitted = _auto_submitted(headers)
     if headers.has("auto-submitted") and auto_submitted != "no":
-        reasons.append(f"Auto-Submitted: {auto_submitted or '(empty)'}")
+        reasons.append(f"Auto-Submitted: {auto_submitted[:60] or '(empty)'}")
     reasons.extend(h.title() for h in _OOO_HEADERS if headers.has(h))
     if _OOO_SUBJECT.match(subject):
         reasons.append("out-of-office subject")
@@ -115,7 +115,7 @@ def _auto_reasons(
     elif report_type == "disposition-notification":
         reasons.append("read receipt")
     elif report_type:
-        reasons.append(f"report: {report_type}")
+        reasons.append(f"report: {report_type[:60]}")
     return reasons
 
 

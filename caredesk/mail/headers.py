@@ -126,6 +126,7 @@ class HeaderSet:
         return _FOLD.sub(" ", values[0]).strip() if values else None
 
     def raw_all(self, name: str) -> list[str]:
+        """Every raw value of a field, unfolded and stripped, in order."""
         return [_FOLD.sub(" ", v).strip() for v in self._raw.get(name.lower(), [])]
 
     def text(self, name: str) -> str | None:
@@ -134,9 +135,11 @@ class HeaderSet:
         return None if value is None else decode_words(value, [], name).strip()
 
     def has(self, name: str) -> bool:
+        """Whether the field is present at all (even empty)."""
         return name.lower() in self._raw
 
     def subject(self) -> str:
+        """The decoded subject with runs of whitespace collapsed; "" when missing."""
         return _WHITESPACE.sub(" ", self.text("subject") or "").strip()
 
     def addresses(self, name: str) -> tuple[Address, ...]:
@@ -151,6 +154,7 @@ class HeaderSet:
         return tuple(_unique(found))
 
     def address(self, name: str) -> Address | None:
+        """The first mailbox of a field, or None."""
         found = self.addresses(name)
         return found[0] if found else None
 

@@ -99,8 +99,10 @@ def _compat_params(part: Message, header: str) -> dict[str, str]:
         return {}
     found = {}
     for key, value in pairs[1:]:  # the first pair is the value itself (text/plain)
-        collapsed = _safe(lambda v=value: collapse_rfc2231_value(v), "")
-        found[str(key).lower()] = str(collapsed)
+        try:
+            found[str(key).lower()] = str(collapse_rfc2231_value(value))
+        except Exception:  # an RFC 2231 value in a charset Python does not know
+            found[str(key).lower()] = ""
     return found
 
 
