@@ -6,10 +6,11 @@ with a conditional update before its event is written: two sweeps racing (two
 schedulers across a lease hand-over, a manual run) never record an event twice.
 """
 
+import json
 import secrets
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 
 from caredesk.lib import clock
@@ -44,25 +45,51 @@ def _sweep_batch(now: datetime, batch: int) -> tuple[int, bool]:
     breaches = _claim(ids, token, now, "breach")
     warnings = _claim(ids, token, now, "warning")
     claimed = SlaClock.objects.filter(pk__in=ids, claim__in=[f"{token}b", f"{token}w"])
-    events = [
-        TicketEvent(
-            ticket_id=ticket_id,
-            at=max(due_at if claim.endswith("b") else warn_at, created_at),
-            kind="sla_breach" if claim.endswith("b") else "sla_warning",
-            data={"clock": kind, "due_at": due_at.isoformat() if due_at else None},
+    rows = [
+        (
+            ticket_id,
+            max(due_at if claim.endswith("b") else warn_at, created_at),
+            "sla_breach" if claim.endswith("b") else "sla_warning",
+            json.dumps({"clock": kind, "due_at": due_at.isoformat() if due_at else None}),
         )
         for ticket_id, kind, claim, due_at, warn_at, created_at in claimed.values_list(
             "ticket_id", "kind", "claim", "due_at", "warn_at", "ticket__created_at"
         )
     ]
-    created = TicketEvent.objects.bulk_create(events)
+    event_ids = _insert_events(rows)
     SlaClock.objects.filter(pk__in=ids).update(claim="")
     _reschedule(ids, now)
-    if created:
+    if event_ids:
         # One task per batch: the sweep's cost must not grow with notification work.
-        event_ids = [event.pk for event in created]
         transaction.on_commit(lambda: notify.notify_sla_events.enqueue(event_ids))
     return breaches + warnings, len(ids) == batch
+
+
+def _insert_events(rows: list[tuple], chunk: int = 200) -> list[int]:
+    """Write the batch's events with multi-row INSERT … RETURNING; returns their ids.
+
+    The ORM's bulk_create spends ~100 µs an object preparing values, which is
+    most of a sweep after an outage; these rows are plain and built above.
+    SQLite (3.35+) and PostgreSQL both return the new ids.
+    """
+    table = connection.ops.quote_name(TicketEvent._meta.db_table)
+    ids: list[int] = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), chunk):
+            part = rows[start : start + chunk]
+            values = ", ".join(["(%s, %s, %s, %s, NULL, NULL)"] * len(part))
+            params = [
+                value
+                for ticket_id, at, kind, data in part
+                for value in (ticket_id, connection.ops.adapt_datetimefield_value(at), kind, data)
+            ]
+            cursor.execute(
+                f"INSERT INTO {table} (ticket_id, at, kind, data, actor_user_id, actor_contact_id)"  # noqa: S608 - the table name is the model's; values are bound
+                f" VALUES {values} RETURNING id",
+                params,
+            )
+            ids.extend(row[0] for row in cursor.fetchall())
+    return ids
 
 
 def _claim(ids: list[int], token: str, now: datetime, what: str) -> int:
