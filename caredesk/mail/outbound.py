@@ -20,7 +20,7 @@ from django_tasks import task
 from caredesk.lib import clock
 from caredesk.plans.models import active_subscription
 from caredesk.tickets.models import Message, MessageKind, Ticket, TicketEvent
-from caredesk.tickets.signals import ticket_event
+from caredesk.tickets.signals import ticket_event_in_transaction
 from caredesk.tickets.sla_sync import promised_first_response
 
 from .models import OutboundEmail, OutboundState, SendAttempt, Undeliverable
@@ -107,7 +107,9 @@ def queue(
         last_error="" if recipients else f"undeliverable: {', '.join(sorted(blocked))}",
     )
     if recipients:
-        transaction.on_commit(lambda: send_outbox.enqueue())
+        # Enqueued in the same transaction: the worker sees the task when the
+        # mail itself is committed, and neither without the other.
+        send_outbox.enqueue()
     return email
 
 
@@ -115,7 +117,9 @@ def _subject(ticket: Ticket, text: str = "") -> str:
     return f"[{ticket.reference}] {text or ticket.subject}"
 
 
-@receiver(ticket_event, dispatch_uid="mail.outbound.ticket_event")
+# The outbox row is written in the ticket's own transaction: the mail exists if
+# and only if the change it tells of was committed.
+@receiver(ticket_event_in_transaction, dispatch_uid="mail.outbound.ticket_event")
 def on_ticket_event(
     sender, *, ticket_id: int, event_id: int, kind: str, event: TicketEvent | None = None, **kwargs
 ) -> None:

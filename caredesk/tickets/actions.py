@@ -25,12 +25,14 @@ from caredesk.sla.models import Priority
 
 from . import sla_sync
 from .models import Channel, Message, MessageKind, Status, Ticket, TicketEvent
-from .signals import ticket_event
+from .signals import ticket_event, ticket_event_in_transaction
 
 TICKET_NUMBER_OFFSET = 1000
 
 
-def _event(ticket: Ticket, what: str, *, at=None, user=None, contact=None, **data) -> TicketEvent:
+def _event(
+    ticket: Ticket, what: str, *, at=None, user=None, contact=None, announce=True, **data
+) -> TicketEvent:
     event = TicketEvent.objects.create(
         ticket=ticket,
         kind=what,
@@ -39,6 +41,8 @@ def _event(ticket: Ticket, what: str, *, at=None, user=None, contact=None, **dat
         actor_contact=contact,
         data=data,
     )
+    if announce:
+        _announce(event)
     transaction.on_commit(
         partial(
             ticket_event.send,
@@ -50,6 +54,13 @@ def _event(ticket: Ticket, what: str, *, at=None, user=None, contact=None, **dat
         )
     )
     return event
+
+
+def _announce(event: TicketEvent) -> None:
+    """Tell listeners inside the transaction (the outbox), with the same kwargs."""
+    ticket_event_in_transaction.send(
+        sender=Ticket, ticket_id=event.ticket_id, event_id=event.pk, kind=event.kind, event=event
+    )
 
 
 def _touch(ticket: Ticket, *fields: str) -> None:
@@ -120,7 +131,9 @@ def do_create_ticket(
     offset = getattr(settings, "CAREDESK_TICKET_NUMBER_OFFSET", TICKET_NUMBER_OFFSET)
     ticket.number = offset + ticket.pk
     Ticket.objects.filter(pk=ticket.pk).update(number=ticket.number)
-    _event(
+    # Announced once the ticket is whole (first message, clocks): listeners such
+    # as the confirmation mail need them.
+    created = _event(
         ticket,
         "created",
         at=now,
@@ -128,6 +141,7 @@ def do_create_ticket(
         contact=requester,
         channel=channel,
         notify=notify_requester,
+        announce=False,
     )
     if alerted_at is not None:
         _event(ticket, "alert", at=alerted_at)
@@ -146,6 +160,7 @@ def do_create_ticket(
             counts_as_client=True,
         )
     sla_sync.recompute(ticket, now)
+    _announce(created)
     return ticket
 
 
