@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
 from django.http import FileResponse, Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from caredesk.clients import access
@@ -20,6 +20,14 @@ class LoginView(auth_views.LoginView):
 
 @login_required
 def home(request):
+    """Staff start at the queue; a client contact sees its organisation."""
+    if access.is_staff(request.user):
+        return redirect("desk:queue")
+    return clients(request)
+
+
+@login_required
+def clients(request):
     organisations = (
         access.organisations_for(request.user)
         .filter(is_active=True)

@@ -53,19 +53,19 @@ def test_deactivated_user_cannot_sign_in(staff, password):
     assert SESSION_KEY not in client.session
 
 
-def test_staff_signs_in_and_home_lists_every_client(staff, password, org_a, org_b):
-    _, response = sign_in(staff, password)
-    assert response.redirect_chain == [("/", 302)]
-    page = response.content.decode()
+def test_staff_signs_in_to_the_queue_and_clients_lists_every_client(staff, password, org_a, org_b):
+    client, response = sign_in(staff, password)
+    assert response.redirect_chain == [("/", 302), ("/tickets/", 302)]
+    assert "Configuration" in response.content.decode()
+    page = client.get("/clients/").content.decode()
     assert "Alpha Bakery" in page
     assert "Beta Dental" in page
-    assert "Configuration" in page
 
 
 def test_home_counts_sites_and_contacts(staff, password, site_a, manager_a, requester_a):
     client = Client()
     client.force_login(staff)
-    response = client.get("/")
+    response = client.get("/clients/")
     [row] = [o for o in response.context["organisations"] if o.name == "Alpha Bakery"]
     assert (row.site_count, row.contact_count) == (1, 2)
 
@@ -75,7 +75,7 @@ def test_home_tells_an_account_manager_how_many_clients_are_theirs(staff, org_a,
     org_a.save()
     client = Client()
     client.force_login(staff)
-    assert "account manager for 1 client." in client.get("/").content.decode()
+    assert "account manager for 1 client." in client.get("/clients/").content.decode()
 
 
 def test_manager_signs_in_and_home_shows_only_its_organisation(manager_a, password, org_b):
@@ -93,7 +93,7 @@ def test_inactive_client_is_not_listed(staff, org_a, org_b):
     org_b.save()
     client = Client()
     client.force_login(staff)
-    assert [o.name for o in client.get("/").context["organisations"]] == ["Alpha Bakery"]
+    assert [o.name for o in client.get("/clients/").context["organisations"]] == ["Alpha Bakery"]
 
 
 def test_anonymous_home_redirects_to_login():
