@@ -5,7 +5,8 @@ set -euo pipefail
 
 want=(python3-venv)
 if [ "${1:-run}" = test ]; then
-    want+=()
+    # The browser tests drive Debian's Chromium; pdftoppm turns PDFs into images.
+    want+=(chromium poppler-utils)
 fi
 
 missing=()
