@@ -247,6 +247,11 @@ ANYMAIL = {
     "MAILGUN_WEBHOOK_SIGNING_KEY": env.optional("CAREDESK_MAILGUN_WEBHOOK_SIGNING_KEY"),
 }
 ANYMAIL = {key: value for key, value in ANYMAIL.items() if value}
+# Billing: round each time entry up to this many minutes; the plan that prices
+# work for clients without one; the currency when no plan says.
+CAREDESK_BILLING_ROUNDING_MINUTES = env.integer("CAREDESK_BILLING_ROUNDING_MINUTES", 1, minimum=1)
+CAREDESK_BILLING_ON_DEMAND_PLAN = env.optional("CAREDESK_BILLING_ON_DEMAND_PLAN")
+CAREDESK_BILLING_CURRENCY = env.text("CAREDESK_BILLING_CURRENCY", "GBP").upper()
 CAREDESK_AGENCY_NAME = env.text("CAREDESK_AGENCY_NAME", "caredesk")
 CAREDESK_SCHEDULER_LEASE_SECONDS = env.integer("CAREDESK_SCHEDULER_LEASE_SECONDS", 60, minimum=5)
 CAREDESK_TASK_RESULT_DAYS = env.integer("CAREDESK_TASK_RESULT_DAYS", 14, minimum=1)

@@ -3,7 +3,8 @@
 # Usage: scripts/system-deps.sh [run|test]
 set -euo pipefail
 
-want=(python3-venv)
+# WeasyPrint renders statement and report PDFs with Pango and HarfBuzz.
+want=(python3-venv libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core)
 if [ "${1:-run}" = test ]; then
     # The browser tests drive Debian's Chromium; pdftoppm turns PDFs into images.
     want+=(chromium poppler-utils)

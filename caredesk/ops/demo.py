@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.db import transaction
 
 from caredesk.accounts.models import Role, User
+from caredesk.billing.demo import load_demo_time
 from caredesk.clients.models import Contact, Organisation, Site
 from caredesk.plans.models import (
     FairUsageMode,
@@ -327,8 +328,12 @@ def _upsert(model, lookup: dict, values: dict) -> bool:
 
 
 @transaction.atomic
-def load_demo() -> int:
-    """Load the demo; returns how many rows were created or changed (0 on a re-run)."""
+def load_demo(*, activity: bool = True) -> int:
+    """Load the demo; returns how many rows were created or changed (0 on a re-run).
+
+    ``activity`` adds a month of tickets and logged time; without it the demo is
+    the agencies' catalogues, clients, contacts and sites only.
+    """
     writes = 0
     # The first agency's promises also serve clients without a plan.
     policies = {
@@ -409,4 +414,7 @@ def load_demo() -> int:
                 },
                 {"term": term, "annual_discount_percent": Decimal(discount), "billing_day": 1},
             )
+    if activity:
+        # A month of tickets and logged time, so statements have something to show.
+        writes += load_demo_time()
     return writes

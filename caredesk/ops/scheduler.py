@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django_tasks.base import Task
 
+from caredesk.billing import tasks as billing_tasks
 from caredesk.lib import clock
 from caredesk.mail import tasks as mail_tasks
 from caredesk.tickets import tasks as ticket_tasks
@@ -43,6 +44,8 @@ SCHEDULE: list[Periodic] = [
     # A safety net: new mail is sent at once on commit; this retries what failed.
     Periodic("mail-outbox", "* * * * *", mail_tasks.send_outbox),
     Periodic("mail-poll", "* * * * *", mail_tasks.poll_imap),
+    Periodic("billing-warnings", "*/5 * * * *", billing_tasks.send_billing_warnings),
+    Periodic("billing-ledger", "10 0 * * *", billing_tasks.roll_ledgers),
     Periodic("purge-expired-sessions", "17 3 * * *", tasks.purge_expired_sessions),
     Periodic("prune-task-results", "41 3 * * *", tasks.prune_task_results),
 ]

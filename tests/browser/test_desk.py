@@ -21,7 +21,7 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 @pytest.fixture
 def tickets(db):
-    load_demo()
+    load_demo(activity=False)
     User.objects.create_user("agent@agency.example", PASSWORD, role=Role.AGENT, full_name="Ada")
     jo = Contact.objects.get(email="jo@harbourbakery.example")
     actions.do_create_ticket(

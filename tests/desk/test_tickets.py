@@ -23,7 +23,7 @@ MONDAY_9 = datetime(2026, 6, 1, 9, tzinfo=LONDON)
 
 @pytest.fixture
 def demo():
-    load_demo()
+    load_demo(activity=False)
 
 
 @pytest.fixture
@@ -69,7 +69,8 @@ def tickets(demo, now):
 def test_queue_puts_the_nearest_due_first_and_plan_clients_before_on_demand(desk, tickets):
     response = desk.get("/tickets/")
     assert response.status_code == 200
-    order = [t.subject for t in response.context["tickets"]]
+    ours = {t.subject for t in tickets.values()}
+    order = [t.subject for t in response.context["tickets"] if t.subject in ours]
     assert order == ["Contact form broken", "Change the footer text", "New landing page"]
     page = response.content.decode()
     assert "4 h 00 min left" in page
@@ -79,17 +80,19 @@ def test_queue_puts_the_nearest_due_first_and_plan_clients_before_on_demand(desk
 def test_views_filter_the_queue(desk, agent, tickets):
     actions.do_assign(tickets["form"], agent, acting_user=agent)
     mine = desk.get("/tickets/?view=mine").context["tickets"]
-    assert [t.subject for t in mine] == ["Contact form broken"]
+    assert "Contact form broken" in [t.subject for t in mine]
+    assert "Change the footer text" not in [t.subject for t in mine]
     unassigned = desk.get("/tickets/?view=unassigned").context["tickets"]
     assert "Contact form broken" not in [t.subject for t in unassigned]
     soon = desk.get("/tickets/?view=soon").context["tickets"]
-    assert soon == []
+    assert not {t.subject for t in soon} & {t.subject for t in tickets.values()}
 
 
 def test_breached_view_lists_tickets_past_their_due_time(desk, tickets, now):
     now.move_to(datetime(2026, 6, 1, 14, tzinfo=LONDON))
-    breached = desk.get("/tickets/?view=breached").context["tickets"]
-    assert [t.subject for t in breached] == ["Contact form broken"]
+    breached = {t.subject for t in desk.get("/tickets/?view=breached").context["tickets"]}
+    assert "Contact form broken" in breached
+    assert "Change the footer text" not in breached
     assert "overdue by 1 h 00 min" in desk.get("/tickets/").content.decode()
 
 

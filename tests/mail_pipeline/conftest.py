@@ -185,7 +185,7 @@ def receiver(settings):
 @pytest.fixture
 def demo(db):
     """The demo agency: Harbour Bakery (KIJO Care), Stroud Valley Arts (Studio Support)…"""
-    load_demo()
+    load_demo(activity=False)
     return SimpleNamespace(
         harbour=Organisation.objects.get(name="Harbour Bakery Ltd"),
         jo=Contact.objects.get(email="jo@harbourbakery.example"),

@@ -583,7 +583,7 @@ def test_ingest_command_stores_a_message_from_stdin(demo, monkeypatch, support_a
     inbound = InboundEmail.objects.get()
     assert output.strip() == f"stored as inbound #{inbound.pk}: Opened a new ticket"
     assert inbound.via == "pipe"
-    assert Ticket.objects.get().requester == demo.jo
+    assert inbound.ticket.requester == demo.jo
 
 
 def test_ingest_command_exits_0_for_garbage_it_quarantines(monkeypatch, support_address):
