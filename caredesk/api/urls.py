@@ -7,6 +7,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 
 from .auth import TokenAuth
 from .clients import router as clients_router
+from .time import router as time_router
 
 api = NinjaAPI(
     title="caredesk API",
@@ -19,6 +20,7 @@ api = NinjaAPI(
     urls_namespace="api",
 )
 api.add_router("/", clients_router)
+api.add_router("/", time_router)
 
 
 @api.exception_handler(AuthenticationError)

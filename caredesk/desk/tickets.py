@@ -1,37 +1,22 @@
 """Staff pages for the queue and a ticket. Every change goes through tickets.actions."""
 
-from functools import wraps
-
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from caredesk.clients import access
+from caredesk.billing.models import TimerRun
 from caredesk.plans.models import active_subscription
 from caredesk.tickets import actions
 from caredesk.tickets.models import MessageKind, Ticket
 
+from .common import get_ticket, staff_only
 from .forms import PropertiesForm, ReplyForm
 from .queue import VIEWS, counts, queue
+from .time import TimeForm, entries_with_reasons
 
 PAGE = 50
-
-
-def staff_only(view):
-    """Desk pages are for agency staff; to anyone else they do not exist."""
-
-    @wraps(view)
-    @login_required
-    def wrapped(request, *args, **kwargs):
-        if not access.is_staff(request.user):
-            raise Http404("No such page")
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 @staff_only
@@ -61,32 +46,14 @@ def queue_view(request):
     )
 
 
-def _ticket(number: int) -> Ticket:
-    ticket = (
-        Ticket.objects.select_related(
-            "organisation__account_manager",
-            "requester",
-            "site",
-            "priority",
-            "sla_policy",
-            "assignee",
-            "category",
-        )
-        .filter(number=number)
-        .first()
-    )
-    if ticket is None:
-        raise Http404("No such ticket")
-    return ticket
-
-
 @staff_only
 def ticket_view(request, number: int):
-    ticket = _ticket(number)
-    return render(request, "desk/ticket.html", _context(ticket, ReplyForm(), None))
+    ticket = get_ticket(number)
+    return render(request, "desk/ticket.html", _context(ticket, ReplyForm(), None, request.user))
 
 
-def _context(ticket: Ticket, reply_form, properties_form) -> dict:
+def _context(ticket: Ticket, reply_form, properties_form, user=None) -> dict:
+
     subscription = active_subscription(ticket.organisation_id) if ticket.organisation_id else None
     return {
         "ticket": ticket,
@@ -111,16 +78,21 @@ def _context(ticket: Ticket, reply_form, properties_form) -> dict:
         if subscription
         else [],
         "note_kind": MessageKind.INTERNAL_NOTE,
+        "time_rows": entries_with_reasons(ticket),
+        "time_form": TimeForm(),
+        "timer": TimerRun.objects.filter(staff=user).first() if user else None,
     }
 
 
 @require_POST
 @staff_only
 def reply(request, number: int):
-    ticket = _ticket(number)
+    ticket = get_ticket(number)
     form = ReplyForm(request.POST)
     if not form.is_valid():
-        return render(request, "desk/ticket.html", _context(ticket, form, None), status=400)
+        return render(
+            request, "desk/ticket.html", _context(ticket, form, None, request.user), status=400
+        )
     body, kind, status = (form.cleaned_data[k] for k in ("body", "kind", "status"))
     try:
         if kind == "public_reply":
@@ -133,7 +105,9 @@ def reply(request, number: int):
             actions.do_change_status(ticket, status, acting_user=request.user)
     except ValidationError as error:
         form.add_error(None, "; ".join(error.messages))
-        return render(request, "desk/ticket.html", _context(ticket, form, None), status=400)
+        return render(
+            request, "desk/ticket.html", _context(ticket, form, None, request.user), status=400
+        )
     messages.success(request, dict(ReplyForm.KINDS)[kind] + " saved.")
     return redirect("desk:ticket", number=number)
 
@@ -141,17 +115,21 @@ def reply(request, number: int):
 @require_POST
 @staff_only
 def properties(request, number: int):
-    ticket = _ticket(number)
+    ticket = get_ticket(number)
     form = PropertiesForm(request.POST, ticket=ticket)
     if not form.is_valid():
-        return render(request, "desk/ticket.html", _context(ticket, None, form), status=400)
+        return render(
+            request, "desk/ticket.html", _context(ticket, None, form, request.user), status=400
+        )
     data = form.cleaned_data
     try:
         with transaction.atomic():
             _apply_properties(ticket, data, request.user)
     except ValidationError as error:
         form.add_error(None, "; ".join(error.messages))
-        return render(request, "desk/ticket.html", _context(ticket, None, form), status=400)
+        return render(
+            request, "desk/ticket.html", _context(ticket, None, form, request.user), status=400
+        )
     messages.success(request, "Ticket updated.")
     return redirect("desk:ticket", number=number)
 

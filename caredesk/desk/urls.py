@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import tickets, views
+from . import tickets, time, views
 
 app_name = "desk"
 urlpatterns = [
@@ -14,4 +14,6 @@ urlpatterns = [
     path("tickets/<int:number>/", tickets.ticket_view, name="ticket"),
     path("tickets/<int:number>/reply", tickets.reply, name="reply"),
     path("tickets/<int:number>/properties", tickets.properties, name="properties"),
+    path("tickets/<int:number>/time", time.log_time, name="log_time"),
+    path("tickets/<int:number>/timer", time.timer, name="timer"),
 ]
