@@ -100,3 +100,9 @@ def describe(event) -> str:
         name = who.get_short_name() if hasattr(who, "get_short_name") else who.name
         text = f"{name}: {text}"
     return text
+
+
+@register.filter
+def words(value) -> str:
+    """A code like 'fair_usage_excess' as words."""
+    return str(value).replace("_", " ")
