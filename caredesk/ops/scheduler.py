@@ -23,6 +23,7 @@ from django_tasks.base import Task
 from caredesk.billing import tasks as billing_tasks
 from caredesk.lib import clock
 from caredesk.mail import tasks as mail_tasks
+from caredesk.monitoring import tasks as monitoring_tasks
 from caredesk.tickets import tasks as ticket_tasks
 
 from . import tasks
@@ -46,6 +47,8 @@ SCHEDULE: list[Periodic] = [
     Periodic("mail-poll", "* * * * *", mail_tasks.poll_imap),
     Periodic("billing-warnings", "*/5 * * * *", billing_tasks.send_billing_warnings),
     Periodic("billing-ledger", "10 0 * * *", billing_tasks.roll_ledgers),
+    Periodic("monitor-rollups", "7 * * * *", monitoring_tasks.roll_up_results),
+    Periodic("monitor-prune", "23 4 * * *", monitoring_tasks.prune_raw_results),
     Periodic("purge-expired-sessions", "17 3 * * *", tasks.purge_expired_sessions),
     Periodic("prune-task-results", "41 3 * * *", tasks.prune_task_results),
 ]

@@ -8,8 +8,10 @@ import pytest
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def browser():
+    # Per test, not per session: Playwright's driver keeps an event loop on this
+    # thread while it runs, which would break asyncio.run in later tests.
     if not os.path.exists(CHROMIUM):
         pytest.fail("Chromium is missing: run `make test` (it installs Debian's chromium)")
     from playwright.sync_api import sync_playwright

@@ -94,10 +94,10 @@ def test_run_serves_pages_and_stops_cleanly_on_sigterm(tmp_path, child_env):
         assert get(port, "/api/v1/organisations") == 401
 
         children: set[int] = set()
-        while time.monotonic() < deadline and len(children) < 3:
+        while time.monotonic() < deadline and len(children) < 4:
             children = children_of(process.pid)
             time.sleep(0.1)
-        assert len(children) == 3, "web, worker and scheduler"
+        assert len(children) == 4, "web, worker, scheduler and probe"
 
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=STOP_TIMEOUT) == 0

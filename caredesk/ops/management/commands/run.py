@@ -1,4 +1,4 @@
-"""The embedded single-machine mode: web server, worker and scheduler in one process tree."""
+"""The embedded single-machine mode: web server, worker, scheduler and probe in one tree."""
 
 import signal
 import subprocess
@@ -6,6 +6,7 @@ import sys
 import threading
 import time
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
@@ -28,7 +29,7 @@ class Service:
 
 
 class Command(BaseCommand):
-    help = "Run caredesk on one machine: migrate, then web server, worker and scheduler."
+    help = "Run caredesk on one machine: migrate, then web server, worker, scheduler, probe."
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")
@@ -42,6 +43,7 @@ class Command(BaseCommand):
             Service("web", ["web", "--host", host, "--port", str(port)]),
             Service("worker", ["db_worker", "--queue-name", "*", "--no-reload", "--interval", "1"]),
             Service("scheduler", ["scheduler"]),
+            Service("probe", ["probe", "--region", settings.CAREDESK_PROBE_REGION]),
         ]
         stopping = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stopping.set())
@@ -49,7 +51,7 @@ class Command(BaseCommand):
         for service in services:
             service.start()
         self.stdout.write(
-            f"caredesk is running on http://{host}:{port}/ (web, worker, scheduler); "
+            f"caredesk is running on http://{host}:{port}/ (web, worker, scheduler, probe); "
             "Ctrl-C stops it"
         )
         code = 0

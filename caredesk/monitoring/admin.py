@@ -1,0 +1,147 @@
+from django.contrib import admin
+from django.core.paginator import Paginator
+from django.utils.functional import cached_property
+
+from .models import CheckResult, HourlyRollup, Incident, Monitor, Outage, Probe
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows the probe writes: people look, they do not edit."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class RoughCountPaginator(Paginator):
+    # COUNT(*) over tens of millions of results would make the list crawl;
+    # a page of recent rows is what anyone wants from it.
+    @cached_property
+    def count(self) -> int:
+        return 10_000
+
+
+@admin.register(Monitor)
+class MonitorAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "site", "kind", "target", "interval_seconds", "state", "enabled")
+    list_filter = ("state", "kind", "enabled", "allow_private")
+    search_fields = ("name", "url", "host", "site__name", "site__organisation__name")
+    autocomplete_fields = ("site",)
+    list_select_related = ("site",)
+    actions = ("enable", "disable")
+    readonly_fields = (
+        "state",
+        "state_since",
+        "failure_cause",
+        "last_checked_at",
+        "next_check_at",
+        "is_default",
+        "updated_at",
+    )
+    fieldsets = (
+        (None, {"fields": ("site", "name", "kind", "enabled")}),
+        ("Target", {"fields": ("url", "host", "port", "allow_private")}),
+        (
+            "HTTP",
+            {
+                "fields": (
+                    "method",
+                    "expected_status",
+                    "keyword",
+                    "keyword_absent",
+                    "max_response_ms",
+                    "follow_redirects",
+                )
+            },
+        ),
+        ("TLS", {"fields": ("tls_min_days",)}),
+        (
+            "Schedule and confirmation",
+            {
+                "fields": (
+                    "interval_seconds",
+                    "timeout_seconds",
+                    "failures_to_down",
+                    "recoveries_to_up",
+                )
+            },
+        ),
+        ("Health", {"fields": readonly_fields}),
+    )
+
+    @admin.action(description="Enable the selected monitors")
+    def enable(self, request, queryset) -> None:
+        for monitor in queryset.filter(enabled=False):
+            monitor.enabled = True
+            monitor.save(update_fields=["enabled"])
+
+    @admin.action(description="Disable the selected monitors")
+    def disable(self, request, queryset) -> None:
+        for monitor in queryset.filter(enabled=True):
+            monitor.enabled = False
+            monitor.save(update_fields=["enabled"])
+
+
+@admin.register(CheckResult)
+class CheckResultAdmin(ReadOnlyAdmin):
+    list_display = (
+        "checked_at",
+        "monitor",
+        "region",
+        "ok",
+        "status_code",
+        "error_kind",
+        "total_ms",
+        "cert_days",
+    )
+    list_filter = ("ok", "error_kind", "region")
+    list_select_related = ("monitor__site",)
+    raw_id_fields = ("monitor",)
+    show_full_result_count = False
+    paginator = RoughCountPaginator
+    ordering = ("-id",)
+
+
+class OutageInline(admin.TabularInline):
+    model = Outage
+    extra = 0
+    fields = ("started_at", "ended_at")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Incident)
+class IncidentAdmin(ReadOnlyAdmin):
+    list_display = ("monitor", "started_at", "confirmed_at", "resolved_at", "cause", "reopened")
+    list_filter = ("resolved_at",)
+    search_fields = ("monitor__site__name", "cause")
+    list_select_related = ("monitor__site",)
+    date_hierarchy = "started_at"
+    inlines = [OutageInline]
+
+
+@admin.register(HourlyRollup)
+class HourlyRollupAdmin(ReadOnlyAdmin):
+    list_display = (
+        "hour",
+        "monitor",
+        "checks",
+        "failures",
+        "up_seconds",
+        "down_seconds",
+        "p50_ms",
+        "p95_ms",
+    )
+    list_select_related = ("monitor__site",)
+    raw_id_fields = ("monitor",)
+    show_full_result_count = False
+
+
+@admin.register(Probe)
+class ProbeAdmin(ReadOnlyAdmin):
+    list_display = ("name", "region", "started_at", "last_seen_at", "stopped_at")

@@ -1,0 +1,357 @@
+"""The probe engine: keeps every monitor checked on time, within a fixed budget.
+
+Five coroutines share one event loop:
+
+- the **dispatcher** pops due monitors off the heap and starts each check as
+  soon as one of ``concurrency`` slots is free;
+- each **check** runs under its own timeout, then plans its monitor's next
+  check (sooner while a change is being confirmed) and queues its result;
+- the **writer** hands queued results to the store in batches, keeping them
+  when the store is away;
+- the **reloader** asks the store for changed monitors every few seconds;
+- **heartbeats** and a once-a-minute summary line report on the probe.
+
+Scheduling uses the monotonic clock (a wall-clock jump must not bunch or skip
+checks); timestamps in results use the wall clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import ssl
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from caredesk.lib import clock, netguard
+from caredesk.monitoring.state import Health, advance
+
+from . import net
+from .checks import CheckFunction, run_check
+from .schedule import Schedule, spread
+from .spec import MonitorSpec, Outcome
+from .stats import Stats
+from .store import ProbeStatus, Store
+
+logger = logging.getLogger("caredesk.probe")
+# The dispatcher sleeps at least this long: at thousands of checks a minute it
+# then starts a few per wake-up instead of waking for each (less CPU, <10 ms lag).
+TICK = 0.01
+
+
+@dataclass
+class EngineConfig:
+    region: str = "local"
+    concurrency: int = 500  # checks in flight at once (each holds one socket)
+    batch_size: int = 500  # results per store write
+    flush_seconds: float = 1.0  # how long a result may wait before it is written
+    reload_seconds: float = 5.0  # how soon a changed monitor is picked up
+    change_spread_seconds: float = 10.0  # a new or changed monitor is checked within this
+    heartbeat_seconds: float = 30.0
+    summary_seconds: float = 60.0
+    stop_grace_seconds: float = 5.0  # checks under way get this long to finish on stop
+    max_waiting_results: int = 200_000  # beyond this, the oldest unsaved results are dropped
+    dns_threads: int = 32
+
+
+@dataclass(slots=True)
+class Tracked:
+    """A monitor in the engine: its settings, its health, its next regular slot."""
+
+    spec: MonitorSpec
+    health: Health
+    slot: float  # next regular check, monotonic; advances by whole intervals
+    running: bool = False
+    changed: bool = False  # settings changed while a check was under way
+    removed: bool = False
+
+
+class Engine:
+    def __init__(
+        self,
+        store: Store,
+        config: EngineConfig | None = None,
+        *,
+        resolver: netguard.Resolver | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+        check: CheckFunction = run_check,
+        monotonic: Callable[[], float] = time.monotonic,
+        wall: Callable[[], datetime] = clock.now,
+    ) -> None:
+        self.store = store
+        self.config = config or EngineConfig()
+        self.monotonic = monotonic
+        self.wall = wall
+        self._check = check
+        if resolver is None:
+            dns_pool = ThreadPoolExecutor(self.config.dns_threads, thread_name_prefix="probe-dns")
+            resolver = netguard.Resolver(executor=dns_pool)
+        self.context = net.CheckContext(
+            resolver, ssl_context or net.default_ssl_context(), self.config.region, wall
+        )
+        self.schedule = Schedule()
+        self.stats = Stats()
+        self.monitors: dict[int, Tracked] = {}
+        self._results: deque[Outcome] = deque()
+        self._inflight: set[asyncio.Task[None]] = set()
+        self._cursor: object = None
+        self._sleeping_until = math.inf
+        self._store_failing = False
+        self.started_at = wall()
+
+    # -- running and stopping ---------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Check until ``stop`` is set, then finish cleanly (see :meth:`_shutdown`)."""
+        self._wake = asyncio.Event()
+        self._slots = asyncio.Semaphore(self.config.concurrency)
+        self.started_at = self.wall()
+        await self._reload(first=True)
+        logger.info(
+            "probe %s started: %d monitors, %d checks at once",
+            self.config.region,
+            len(self.monitors),
+            self.config.concurrency,
+        )
+        loops = [
+            asyncio.create_task(coroutine(), name=coroutine.__name__)
+            for coroutine in (self._dispatch, self._reloader, self._heartbeats, self._summaries)
+        ]
+        writer = asyncio.create_task(self._writer(), name="writer")
+        stopper = asyncio.create_task(stop.wait())
+        try:
+            done, _ = await asyncio.wait(
+                [*loops, writer, stopper], return_when=asyncio.FIRST_COMPLETED
+            )
+            for task in done:
+                if task is not stopper:
+                    task.result()  # a loop only ends by raising: let it be seen
+        finally:
+            await self._shutdown(loops, writer, stopper)
+
+    async def _shutdown(
+        self,
+        loops: list[asyncio.Task[None]],
+        writer: asyncio.Task[None],
+        stopper: asyncio.Task[bool],
+    ) -> None:
+        for task in [*loops, stopper]:
+            task.cancel()
+        await asyncio.gather(*loops, stopper, return_exceptions=True)
+        if self._inflight:
+            _, late = await asyncio.wait(self._inflight, timeout=self.config.stop_grace_seconds)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
+        writer.cancel()
+        await asyncio.gather(writer, return_exceptions=True)
+        if not await self._flush() and self._results:
+            logger.error("probe stopping with %d results unsaved", len(self._results))
+        try:
+            await self.store.heartbeat(self.status(stopping=True))
+        except Exception:
+            logger.warning("last heartbeat failed", exc_info=True)
+        logger.info("probe %s stopped after %d checks", self.config.region, self.stats.checks)
+
+    # -- monitors ---------------------------------------------------------------------------
+
+    async def _reloader(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.reload_seconds)
+            try:
+                await self._reload()
+            except Exception:
+                # Keep checking with what we have; the next round tries again.
+                logger.warning("could not load monitor changes", exc_info=True)
+
+    async def _reload(self, *, first: bool = False) -> None:
+        changes = await self.store.load_monitors(self._cursor)
+        self._cursor = changes.cursor
+        now = self.monotonic()
+        for spec in changes.monitors:
+            self._upsert(spec, now, first)
+        gone = set(changes.removed)
+        if changes.complete:
+            listed = {spec.id for spec in changes.monitors}
+            gone.update(mid for mid in self.monitors if mid not in listed)
+        for monitor_id in gone:
+            self._remove(monitor_id)
+        self._wake.set()
+
+    def _upsert(self, spec: MonitorSpec, now: float, first: bool) -> None:
+        tracked = self.monitors.get(spec.id)
+        if tracked is not None and tracked.spec.version == spec.version:
+            return
+        # At start, spread first checks over a whole interval (flat load); a monitor
+        # added or changed later is checked within a few seconds instead.
+        span = spec.interval if first else min(spec.interval, self.config.change_spread_seconds)
+        if tracked is None:
+            if spec.health.pending:
+                span = min(span, spec.recheck_seconds)
+            due = now + spread(spec.id, span)
+            self.monitors[spec.id] = Tracked(spec, spec.health, slot=due)
+            self.schedule.plan(spec.id, due)
+            return
+        tracked.spec = spec
+        if tracked.running:
+            tracked.changed = True
+            return
+        tracked.slot = now + spread(spec.id, span)
+        self.schedule.plan(spec.id, tracked.slot)
+
+    def _remove(self, monitor_id: int) -> None:
+        tracked = self.monitors.pop(monitor_id, None)
+        if tracked is not None:
+            tracked.removed = True
+            self.schedule.cancel(monitor_id)
+
+    # -- checking ---------------------------------------------------------------------------
+
+    async def _dispatch(self) -> None:
+        while True:
+            now = self.monotonic()
+            item = self.schedule.pop_due(now)
+            if item is None:
+                await self._idle(now)
+                continue
+            tracked = self.monitors.get(item[0])
+            if tracked is None:
+                continue
+            await self._slots.acquire()
+            self._start(tracked, item[1])
+
+    async def _idle(self, now: float) -> None:
+        next_due = self.schedule.next_due()
+        delay = 1.0 if next_due is None else min(max(next_due - now, TICK), 1.0)
+        self._sleeping_until = now + delay
+        self._wake.clear()
+        try:
+            async with asyncio.timeout(delay):
+                await self._wake.wait()
+        except TimeoutError:
+            pass
+        self._sleeping_until = math.inf
+
+    def _start(self, tracked: Tracked, due: float) -> None:
+        now = self.monotonic()
+        tracked.running = True
+        if tracked.slot <= now:
+            # This check serves the slot; a probe a whole interval behind skips
+            # the slots it missed rather than running them back to back.
+            behind = int((now - tracked.slot) // tracked.spec.interval)
+            self.stats.missed += behind
+            tracked.slot += (behind + 1) * tracked.spec.interval
+        task = asyncio.create_task(self._check_one(tracked, due, now))
+        self._inflight.add(task)
+        task.add_done_callback(self._inflight.discard)
+
+    async def _check_one(self, tracked: Tracked, due: float, started: float) -> None:
+        try:
+            outcome = await self._check(tracked.spec, self.context)
+        finally:
+            tracked.running = False
+            self._slots.release()
+        outcome.lag_ms = max(0, round((started - due) * 1000))
+        self.stats.record(outcome)
+        if not tracked.removed:
+            self._plan_next(tracked, outcome)
+        self._results.append(outcome)
+        if len(self._results) > self.config.max_waiting_results:
+            self._results.popleft()
+            self.stats.dropped += 1
+
+    def _plan_next(self, tracked: Tracked, outcome: Outcome) -> None:
+        spec = tracked.spec
+        tracked.health, _ = advance(tracked.health, outcome.ok, outcome.checked_at, spec.policy)
+        now = self.monotonic()
+        if tracked.changed:
+            tracked.changed = False
+            tracked.slot = now + spread(
+                spec.id, min(spec.interval, self.config.change_spread_seconds)
+            )
+            due = tracked.slot
+        elif tracked.health.pending:
+            # Confirming a change: check again soon rather than a whole interval later.
+            due = min(tracked.slot, now + min(spec.recheck_seconds, spec.interval))
+        else:
+            due = tracked.slot
+        self.schedule.plan(spec.id, due)
+        outcome.next_check_at = self.wall() + timedelta(seconds=due - now)
+        if due < self._sleeping_until:
+            self._wake.set()
+
+    # -- results ----------------------------------------------------------------------------
+
+    async def _writer(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.flush_seconds)
+            await self._flush()
+
+    async def _flush(self) -> bool:
+        """Write every waiting result; False if the store refused (they stay queued)."""
+        while self._results:
+            size = min(len(self._results), self.config.batch_size)
+            batch = [self._results.popleft() for _ in range(size)]
+            try:
+                await self.store.save_results(batch)
+            except Exception:
+                self._results.extendleft(reversed(batch))
+                if not self._store_failing:
+                    logger.warning("could not save results; keeping them", exc_info=True)
+                self._store_failing = True
+                return False
+            if self._store_failing:
+                logger.info("saving results again")
+                self._store_failing = False
+        return True
+
+    # -- reporting --------------------------------------------------------------------------
+
+    async def _heartbeats(self) -> None:
+        while True:
+            try:
+                await self.store.heartbeat(self.status())
+            except Exception:
+                logger.warning("heartbeat failed", exc_info=True)
+            await asyncio.sleep(self.config.heartbeat_seconds)
+
+    async def _summaries(self) -> None:
+        seconds = self.config.summary_seconds
+        while True:
+            await asyncio.sleep(seconds)
+            window = self.stats.take_window(seconds)
+            logger.info(
+                "probe %s: %d checks (%d failed) in %gs, lag p50 %d ms p99 %d ms; "
+                "%d monitors, %d in flight, %d results waiting, %d slots missed",
+                self.config.region,
+                window.checks,
+                window.failures,
+                seconds,
+                window.lag_p50_ms,
+                window.lag_p99_ms,
+                len(self.monitors),
+                len(self._inflight),
+                len(self._results),
+                self.stats.missed,
+            )
+
+    def status(self, *, stopping: bool = False) -> ProbeStatus:
+        return ProbeStatus(
+            region=self.config.region,
+            started_at=self.started_at,
+            at=self.wall(),
+            monitors=len(self.monitors),
+            checks=self.stats.checks,
+            failures=self.stats.failures,
+            missed=self.stats.missed,
+            lag_p50_ms=self.stats.last.lag_p50_ms,
+            lag_p99_ms=self.stats.last.lag_p99_ms,
+            in_flight=len(self._inflight),
+            waiting_results=len(self._results),
+            stopping=stopping,
+        )

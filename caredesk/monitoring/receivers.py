@@ -1,0 +1,22 @@
+"""Every site gets an HTTP monitor of its own address, and it follows the site's URL."""
+
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+
+from caredesk.clients.models import Site
+from caredesk.lib import clock
+
+from .models import Kind, Monitor
+
+
+@receiver(post_save, sender=Site, dispatch_uid="monitoring.site_default_monitor")
+def site_saved(sender, instance: Site, created: bool, raw: bool = False, **kwargs) -> None:
+    if raw:
+        return  # loading fixtures: their monitors come with them
+    if created:
+        Monitor.objects.create(site=instance, kind=Kind.HTTP, url=instance.url, is_default=True)
+        return
+    # An update, not save(): the site's other monitor settings are not touched.
+    Monitor.objects.filter(site=instance, is_default=True).exclude(url=instance.url).update(
+        url=instance.url, updated_at=clock.now()
+    )

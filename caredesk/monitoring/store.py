@@ -1,0 +1,261 @@
+"""The database store: the embedded probe's door to monitors and results.
+
+The engine is asyncio; the ORM is synchronous. Every call runs on one
+dedicated thread, so the probe holds a single database connection and its
+writes never race each other (SQLite allows one writer at a time anyway).
+
+Changes are found by polling ``Monitor.updated_at``. Each poll looks back an
+extra minute (a transaction that committed late carries an earlier
+timestamp); rows seen again are ignored by the engine because their version
+has not changed. Once a minute the whole list of enabled monitors is sent,
+which also catches deletions and sites switched off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from functools import partial
+from typing import TypeVar
+
+from django.conf import settings
+from django.db import connection, transaction
+
+from caredesk.lib import clock
+
+from . import incidents
+from .engine.spec import DEFAULT_STATUS, Kind, MonitorSpec, Outcome, parse_status_ranges
+from .engine.store import MonitorChanges, ProbeStatus
+from .models import PROBE_KINDS, CheckResult, Monitor, Probe
+from .state import Health, Policy, State
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+SMALL_MAX = 32767  # timings are stored as small integers (ms); timeouts stay below this
+
+SPEC_FIELDS = (
+    "id",
+    "kind",
+    "url",
+    "host",
+    "port",
+    "method",
+    "expected_status",
+    "keyword",
+    "keyword_absent",
+    "max_response_ms",
+    "follow_redirects",
+    "tls_min_days",
+    "interval_seconds",
+    "timeout_seconds",
+    "failures_to_down",
+    "recoveries_to_up",
+    "allow_private",
+    "enabled",
+    "site__is_active",
+    "updated_at",
+    *Monitor.HEALTH_FIELDS,
+)
+
+
+LOADED_FIELDS = ("site_id", "failures_to_down", "recoveries_to_up", *Monitor.HEALTH_FIELDS)
+
+
+def recheck_seconds() -> float:
+    return float(getattr(settings, "CAREDESK_MONITOR_RECHECK_SECONDS", 10))
+
+
+def spec_from_row(row: dict) -> MonitorSpec:
+    """A monitor's settings as the engine wants them (``row`` has SPEC_FIELDS)."""
+    try:
+        expected = parse_status_ranges(row["expected_status"])
+    except ValueError:
+        expected = DEFAULT_STATUS  # refused by the form; an old row must not stop the probe
+    return MonitorSpec(
+        id=row["id"],
+        kind=Kind(row["kind"]),
+        interval=float(row["interval_seconds"]),
+        timeout=float(row["timeout_seconds"]),
+        url=row["url"],
+        host=row["host"],
+        port=row["port"] or (443 if row["kind"] == Kind.TLS else 0),
+        method=row["method"],
+        expected_status=expected,
+        keyword=row["keyword"],
+        keyword_absent=row["keyword_absent"],
+        max_response_ms=row["max_response_ms"],
+        follow_redirects=row["follow_redirects"],
+        tls_min_days=row["tls_min_days"],
+        allow_private=row["allow_private"],
+        recheck_seconds=recheck_seconds(),
+        policy=Policy(row["failures_to_down"], row["recoveries_to_up"]),
+        health=Health(
+            State(row["state"]),
+            row["state_since"],
+            row["fail_streak"],
+            row["ok_streak"],
+            row["failing_since"],
+            row["recovering_since"],
+        ),
+        version=row["updated_at"].isoformat(),
+    )
+
+
+def _small(value: int | None) -> int | None:
+    return None if value is None else min(value, SMALL_MAX)
+
+
+def result_row(outcome: Outcome) -> CheckResult:
+    return CheckResult(
+        monitor_id=outcome.monitor_id,
+        checked_at=outcome.checked_at,
+        region=outcome.region[:32],
+        ok=outcome.ok,
+        status_code=outcome.status_code,
+        error_kind=outcome.error_kind[:20],
+        error=outcome.error[:500],
+        dns_ms=_small(outcome.dns_ms),
+        connect_ms=_small(outcome.connect_ms),
+        tls_ms=_small(outcome.tls_ms),
+        first_byte_ms=_small(outcome.first_byte_ms),
+        total_ms=_small(outcome.total_ms),
+        cert_days=None
+        if outcome.cert_days is None
+        else max(-SMALL_MAX, min(SMALL_MAX, outcome.cert_days)),
+    )
+
+
+@dataclass(frozen=True)
+class Cursor:
+    since: datetime
+    full_at: float  # monotonic time of the last full listing
+
+
+class DbStore:
+    def __init__(
+        self,
+        region: str,
+        *,
+        full_every: float = 60.0,
+        look_back: timedelta = timedelta(seconds=60),
+        name: str | None = None,
+        adjust: Callable[[MonitorSpec], MonitorSpec] | None = None,
+    ) -> None:
+        self.region = region
+        # Tests and benchmarks shorten intervals below what the model allows.
+        self.adjust = adjust or (lambda spec: spec)
+        self.name = name or f"{region}@{socket.gethostname()}"
+        self.full_every = full_every
+        self.look_back = look_back
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="probe-db")
+
+    async def _run(self, function: Callable[..., T], *args: object) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._thread, partial(self._guarded, function, *args))
+
+    @staticmethod
+    def _guarded(function: Callable[..., T], *args: object) -> T:
+        try:
+            return function(*args)
+        except Exception:
+            # A broken connection must not stay broken: reconnect on the next call.
+            connection.close()
+            raise
+
+    def close(self) -> None:
+        self._thread.submit(lambda: connection.close()).result()  # that thread's connection
+        self._thread.shutdown()
+
+    # -- the Store protocol -----------------------------------------------------------------
+
+    async def load_monitors(self, cursor: object) -> MonitorChanges:
+        return await self._run(self.load_sync, cursor)
+
+    async def save_results(self, outcomes: Sequence[Outcome]) -> None:
+        await self._run(self.save_sync, list(outcomes))
+
+    async def heartbeat(self, status: ProbeStatus) -> None:
+        await self._run(self.heartbeat_sync, status)
+
+    # -- the same, synchronous (tests call these directly) -----------------------------------
+
+    def load_sync(self, cursor: object) -> MonitorChanges:
+        now = clock.now()
+        previous = cursor if isinstance(cursor, Cursor) else None
+        runnable = Monitor.objects.filter(kind__in=PROBE_KINDS)
+        if previous is None or time.monotonic() - previous.full_at >= self.full_every:
+            rows = runnable.filter(enabled=True, site__is_active=True).values(*SPEC_FIELDS)
+            specs = [self.adjust(spec_from_row(row)) for row in rows]
+            return MonitorChanges(specs, complete=True, cursor=Cursor(now, time.monotonic()))
+        rows = runnable.filter(updated_at__gte=previous.since - self.look_back).values(*SPEC_FIELDS)
+        specs, removed = [], []
+        for row in rows:
+            if row["enabled"] and row["site__is_active"]:
+                specs.append(self.adjust(spec_from_row(row)))
+            else:
+                removed.append(row["id"])
+        return MonitorChanges(specs, removed, cursor=Cursor(now, previous.full_at))
+
+    @transaction.atomic
+    def save_sync(self, outcomes: list[Outcome]) -> None:
+        ids = {outcome.monitor_id for outcome in outcomes}
+        # Locked in id order: two probes saving at once queue instead of deadlocking.
+        rows = Monitor.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+        monitors = {m.pk: m for m in rows.only(*LOADED_FIELDS)}
+        kept = sorted(
+            (o for o in outcomes if o.monitor_id in monitors), key=lambda o: o.checked_at
+        )  # results of monitors deleted meanwhile are dropped
+        CheckResult.objects.bulk_create([result_row(outcome) for outcome in kept])
+        changed = incidents.record_checks(monitors, kept)
+        _save_check_times(list(monitors.values()))
+        if changed:
+            Monitor.objects.bulk_update([monitors[pk] for pk in changed], Monitor.STATE_FIELDS)
+
+    def heartbeat_sync(self, status: ProbeStatus) -> None:
+        figures = {k: v for k, v in asdict(status).items() if not isinstance(v, datetime)}
+        Probe.objects.update_or_create(
+            name=self.name,
+            defaults={
+                "region": status.region,
+                "started_at": status.started_at,
+                "last_seen_at": status.at,
+                "stopped_at": status.at if status.stopping else None,
+                "status": figures,
+            },
+        )
+
+
+def _save_check_times(monitors: list[Monitor]) -> None:
+    # Every monitor of every batch, so it must be cheap: bulk_update builds a CASE
+    # expression per row and field, which costs more than writing the rows;
+    # executemany runs one prepared statement per row.
+    ops = connection.ops
+    table = ops.quote_name(Monitor._meta.db_table)
+    last, following = (ops.quote_name(name) for name in Monitor.CHECK_FIELDS)
+    rows = [
+        (
+            ops.adapt_datetimefield_value(m.last_checked_at),
+            ops.adapt_datetimefield_value(m.next_check_at),
+            m.pk,
+        )
+        for m in monitors
+    ]
+    sql = f"UPDATE {table} SET {last} = %s, {following} = %s WHERE id = %s"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)  # table and column names come from the model
+
+
+def stale_monitors(grace: timedelta = timedelta(minutes=2)):
+    """Enabled monitors whose next check is overdue by ``grace``: no probe is running them."""
+    return Monitor.objects.filter(
+        enabled=True,
+        site__is_active=True,
+        kind__in=PROBE_KINDS,
+        next_check_at__lt=clock.now() - grace,
+    )
