@@ -10,19 +10,17 @@ importing a file twice changes nothing.
 from __future__ import annotations
 
 import csv
-import io
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from caredesk.clients.models import Site
+from caredesk.lib.csvimport import MAX_ROWS, ImportReport, RowInvalid, decode, messages, rows
 
 from .models import Kind, Method, Monitor
 
-MAX_ROWS = 50_000
 REQUIRED = ("url", "site")
 INTEGERS = (
     "interval",
@@ -44,33 +42,6 @@ OPTIONAL = (
     *FLAGS,
 )
 FIELD_NAMES = {"interval": "interval_seconds", "timeout": "timeout_seconds"}
-
-
-class RowInvalid(Exception):
-    pass
-
-
-@dataclass
-class ImportReport:
-    dry_run: bool
-    rows: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    errors: list[tuple[int, str]] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    def summary(self) -> str:
-        if self.errors:
-            return f"{len(self.errors)} error(s) in {self.rows} row(s); nothing imported"
-        verb = "would be" if self.dry_run else "were"
-        return (
-            f"{self.rows} monitor(s): {self.created} {verb} created, {self.updated} {verb} "
-            f"updated, {self.unchanged} unchanged"
-        )
 
 
 @dataclass
@@ -171,61 +142,8 @@ def _monitor_row(row: dict[str, str]) -> Planned:
     try:
         monitor.full_clean()
     except ValidationError as error:
-        raise RowInvalid(_messages(error)) from None
+        raise RowInvalid(messages(error)) from None
     return Planned(monitor, created, changed)
-
-
-def _messages(error: ValidationError) -> str:
-    if hasattr(error, "error_dict"):
-        return "; ".join(f"{name}: {' '.join(msgs)}" for name, msgs in error.message_dict.items())
-    return "; ".join(error.messages)
-
-
-class _Lines:
-    """Iterates a file's lines, noting the first non-blank line of the row being read."""
-
-    def __init__(self, text: str) -> None:
-        self._lines = iter(io.StringIO(text, newline=""))
-        self.number = 0
-        self.row_start: int | None = None
-
-    def __iter__(self) -> _Lines:
-        return self
-
-    def __next__(self) -> str:
-        line = next(self._lines)
-        self.number += 1
-        if self.row_start is None and line.strip("\r\n"):
-            self.row_start = self.number
-        return line
-
-
-def _rows(text: str) -> Iterator[tuple[int, dict[str, str]]]:
-    lines = _Lines(text)
-    reader = csv.DictReader(lines)
-    header = [(h or "").strip().lower() for h in (reader.fieldnames or [])]
-    if not header:
-        raise RowInvalid("the file is empty")
-    missing = [c for c in REQUIRED if c not in header]
-    if missing:
-        raise RowInvalid(f"missing column(s): {', '.join(missing)}")
-    unknown = [c for c in header if c not in REQUIRED + OPTIONAL]
-    if unknown:
-        raise RowInvalid(
-            f"unknown column(s): {', '.join(unknown)}; known: {', '.join(REQUIRED + OPTIONAL)}"
-        )
-    reader.fieldnames = header
-    while True:
-        lines.row_start = None  # a quoted value may span lines: report where the row starts
-        try:
-            record = next(reader)
-        except StopIteration:
-            return
-        line = lines.row_start or lines.number
-        if None in record:
-            raise RowInvalid(f"line {line}: more values than columns")
-        if any((value or "").strip() for value in record.values()):
-            yield line, record
 
 
 def _key(planned: Planned) -> tuple:
@@ -235,16 +153,11 @@ def _key(planned: Planned) -> tuple:
 
 def import_monitors(data: bytes, *, dry_run: bool) -> ImportReport:
     """Check the whole file, then (unless a dry run, and only if clean) write it at once."""
-    report = ImportReport(dry_run=dry_run)
+    report = ImportReport(dry_run=dry_run, noun="monitor")
     planned: list[Planned] = []
     seen: dict[tuple, int] = {}
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        report.errors.append((0, f"the file is not UTF-8 (byte {error.start})"))
-        return report
-    try:
-        for line, row in _rows(text):
+        for line, row in rows(decode(data), REQUIRED, OPTIONAL):
             report.rows += 1
             if report.rows > MAX_ROWS:
                 report.errors.append((line, f"more than {MAX_ROWS} rows; split the file"))

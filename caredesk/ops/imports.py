@@ -7,8 +7,7 @@ site by organisation and URL), so importing the same file twice changes nothing.
 """
 
 import csv
-import io
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -18,13 +17,8 @@ from django.db import models, transaction
 
 from caredesk.accounts.models import User
 from caredesk.clients.models import Contact, Organisation, Platform, Site
+from caredesk.lib.csvimport import MAX_ROWS, ImportReport, RowInvalid, decode, messages, rows
 from caredesk.plans.models import Plan, Subscription, Term
-
-MAX_ROWS = 50_000
-
-
-class RowInvalid(Exception):
-    pass
 
 
 @dataclass
@@ -34,36 +28,6 @@ class Planned:
     changed: bool
     created: bool
     then: list["Planned"] = field(default_factory=list)  # saved after this row's instance
-
-
-@dataclass
-class ImportReport:
-    kind: str
-    dry_run: bool
-    rows: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    errors: list[tuple[int, str]] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    def summary(self) -> str:
-        if self.errors:
-            return f"{len(self.errors)} error(s) in {self.rows} row(s); nothing imported"
-        verb = "would be" if self.dry_run else "were"
-        return (
-            f"{self.rows} row(s): {self.created} {verb} created, {self.updated} {verb} updated, "
-            f"{self.unchanged} unchanged"
-        )
-
-
-def _messages(error: ValidationError) -> str:
-    if hasattr(error, "error_dict"):
-        return "; ".join(f"{name}: {' '.join(msgs)}" for name, msgs in error.message_dict.items())
-    return "; ".join(error.messages)
 
 
 def _apply(instance: models.Model, values: dict, line: int) -> Planned:
@@ -80,7 +44,7 @@ def _apply(instance: models.Model, values: dict, line: int) -> Planned:
     try:
         instance.full_clean()
     except ValidationError as error:
-        raise RowInvalid(_messages(error)) from None
+        raise RowInvalid(messages(error)) from None
     return Planned(line=line, instance=instance, changed=changed, created=created)
 
 
@@ -166,7 +130,7 @@ def _subscription(row: dict[str, str], organisation: Organisation, line: int) ->
     try:
         subscription.full_clean(exclude=["organisation"])
     except ValidationError as error:
-        raise RowInvalid(_messages(error)) from None
+        raise RowInvalid(messages(error)) from None
     return Planned(line=line, instance=subscription, changed=changed, created=existing is None)
 
 
@@ -255,75 +219,16 @@ KINDS: dict[str, Kind] = {
 }
 
 
-def _decode(data: bytes) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise RowInvalid(
-            f"the file is not UTF-8 (byte {error.start}); save it as 'CSV UTF-8' and try again"
-        ) from None
-
-
-class _Lines:
-    """Iterates a file's lines and remembers the number of the last one read."""
-
-    def __init__(self, text: str) -> None:
-        self._lines = iter(io.StringIO(text, newline=""))
-        self.number = 0
-        self.row_start: int | None = None  # first non-blank line of the row being read
-
-    def __iter__(self) -> "_Lines":
-        return self
-
-    def __next__(self) -> str:
-        line = next(self._lines)
-        self.number += 1
-        if self.row_start is None and line.strip("\r\n"):
-            self.row_start = self.number
-        return line
-
-
-def _rows(text: str, kind: Kind) -> Iterable[tuple[int, dict[str, str]]]:
-    lines = _Lines(text)
-    reader = csv.DictReader(lines)
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
-    if not header:
-        raise RowInvalid("the file is empty")
-    missing = [c for c in kind.required if c not in header]
-    if missing:
-        raise RowInvalid(f"missing column(s): {', '.join(missing)}")
-    unknown = [c for c in header if c not in kind.required + kind.optional]
-    if unknown:
-        raise RowInvalid(
-            f"unknown column(s): {', '.join(unknown)}; "
-            f"known: {', '.join(kind.required + kind.optional)}"
-        )
-    reader.fieldnames = header
-    while True:
-        # A quoted value may span lines: a row is reported where it starts.
-        lines.row_start = None
-        try:
-            record = next(reader)
-        except StopIteration:
-            return
-        start = lines.row_start or lines.number
-        if None in record:
-            raise RowInvalid(f"line {start}: more values than columns")
-        if not any((v or "").strip() for v in record.values()):
-            continue
-        yield start, record
-
-
 def import_csv(kind_name: str, data: bytes, *, dry_run: bool, acting_user=None) -> ImportReport:
     """Check the whole file, then (unless a dry run, and only if clean) write it at once."""
     if kind_name not in KINDS:
         raise ValueError(f"unknown import {kind_name!r}; use one of {', '.join(KINDS)}")
     kind = KINDS[kind_name]
-    report = ImportReport(kind=kind_name, dry_run=dry_run)
+    report = ImportReport(dry_run=dry_run)
     planned: list[Planned] = []
     seen: dict[str, int] = {}
     try:
-        for line, row in _rows(_decode(data), kind):
+        for line, row in rows(decode(data), kind.required, kind.optional):
             report.rows += 1
             if report.rows > MAX_ROWS:
                 report.errors.append((line, f"more than {MAX_ROWS} rows; split the file"))

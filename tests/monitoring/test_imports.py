@@ -78,7 +78,7 @@ def test_unknown_columns_and_bad_encodings_are_refused_whole(site_a):
         .startswith("unknown column(s): colour")
     )
     assert import_monitors(b"url,site\n\xff\xfe,x\n", dry_run=True).errors == [
-        (0, "the file is not UTF-8 (byte 9)")
+        (0, "the file is not UTF-8 (byte 9); save it as 'CSV UTF-8' and try again")
     ]
 
 
