@@ -73,7 +73,7 @@ def test_the_probe_confirms_an_outage_and_its_recovery(site_a, web, client_tls):
     assert first_failure.error_kind == "timeout"
     assert incident.started_at == first_failure.checked_at
     # Re-checked 0.1 s after the first timeout: confirmed well within one interval.
-    assert (incident.confirmed_at - incident.started_at).total_seconds() < 0.5 + 0.4
+    assert (incident.confirmed_at - incident.started_at).total_seconds() < 0.5 + 1.0
     assert incident.resolved_at is not None
     assert Outage.objects.get().ended_at == incident.recovered_at
     monitor.refresh_from_db()
