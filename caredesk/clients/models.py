@@ -9,7 +9,8 @@ from caredesk.lib import clock
 from caredesk.lib.crypto import EncryptedTextField
 
 
-def _clean_domains(value: str) -> list[str]:
+def clean_domains(value: str) -> list[str]:
+    """A typed list of email domains ("@a.example; b.example") as clean names."""
     return [d.strip().lower().lstrip("@") for d in value.replace(";", ",").split(",") if d.strip()]
 
 
@@ -62,13 +63,13 @@ class Organisation(models.Model):
         return slug
 
     def clean(self) -> None:
-        self.email_domains = ", ".join(_clean_domains(self.email_domains))
+        self.email_domains = ", ".join(clean_domains(self.email_domains))
         if self.account_manager_id and not self.account_manager.is_agency_staff:
             raise ValidationError({"account_manager": "The account manager must be agency staff."})
 
     @property
     def domains(self) -> list[str]:
-        return _clean_domains(self.email_domains)
+        return clean_domains(self.email_domains)
 
 
 class Contact(models.Model):

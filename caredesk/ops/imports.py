@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
 from caredesk.accounts.models import User
-from caredesk.clients.models import Contact, Organisation, Platform, Site
+from caredesk.clients.models import Contact, Organisation, Platform, Site, clean_domains
 from caredesk.lib.csvimport import MAX_ROWS, ImportReport, RowInvalid, decode, messages, rows
 from caredesk.plans.models import Plan, Subscription, Term
 
@@ -88,11 +88,7 @@ def _organisation_row(row: dict[str, str], line: int) -> Planned:
             raise RowInvalid(f"account_manager {manager_email!r} is not a staff member")
         values["account_manager"] = manager
     if "email_domains" in values:
-        values["email_domains"] = ", ".join(
-            d.strip().lower().lstrip("@")
-            for d in values["email_domains"].replace(";", ",").split(",")
-            if d.strip()
-        )
+        values["email_domains"] = ", ".join(clean_domains(values["email_domains"]))
     planned = _apply(organisation, values, line)
     if (row.get("plan") or "").strip():
         planned.then.append(_subscription(row, organisation, line))

@@ -109,7 +109,7 @@ def do_create_ticket(
         )
     if priority is not None and policy is not None and priority.policy_id != policy.pk:
         raise ValidationError({"priority": "That priority belongs to another SLA policy."})
-    billable, reason = category_rule(plan, category) if organisation else (False, "")
+    billable, reason = _scope(organisation.pk if organisation else None, plan, category)
     ticket = Ticket.objects.create(
         subject=subject,
         organisation=organisation,
@@ -162,6 +162,17 @@ def do_create_ticket(
     sla_sync.recompute(ticket, now)
     _announce(created)
     return ticket
+
+
+def _scope(organisation_id: int | None, plan, category) -> tuple[bool, str]:
+    """Billable or not, and why: decided by the plan, not by anyone's hand.
+
+    An unassigned ticket (sender not yet matched to a client) has no plan to
+    judge by; scope is decided once it is filed under one.
+    """
+    if organisation_id is None:
+        return False, ""
+    return category_rule(plan, category)
 
 
 def _add_message(
@@ -375,11 +386,8 @@ def do_set_category(ticket: Ticket, category: WorkCategory | None, *, acting_use
         if ticket.organisation_id
         else None
     )
-    billable, reason = (
-        category_rule(subscription.plan if subscription else None, category)
-        if ticket.organisation_id
-        else (False, "")
-    )
+    plan = subscription.plan if subscription else None
+    billable, reason = _scope(ticket.organisation_id, plan, category)
     old = ticket.category.code if ticket.category_id else None
     ticket.category = category
     ticket.billable, ticket.billable_reason = billable, reason
