@@ -124,15 +124,20 @@ INSTALLED_APPS = [
     "django_tasks",
     "anymail",
     "django_tasks_db",
+    "django_htmx",
     "caredesk.accounts",
     "caredesk.sla",
     "caredesk.clients",
     "caredesk.plans",
     "caredesk.tickets",
     "caredesk.monitoring",
+    "caredesk.kb",
     "caredesk.mail",
+    "caredesk.alerts",
     "caredesk.billing",
     "caredesk.desk",
+    "caredesk.portal",
+    "caredesk.widget",
     "caredesk.api",
     "caredesk.ops",
 ]
@@ -146,6 +151,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
 ]
 
 ROOT_URLCONF = "caredesk.urls"

@@ -13,5 +13,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("mail/inbound/", include("anymail.urls")),
+    path("kb/", include("caredesk.kb.urls")),
+    path("portal/", include("caredesk.portal.urls")),
+    path("", include("caredesk.widget.urls")),
     path("", include("caredesk.desk.urls")),
 ]
