@@ -11,6 +11,7 @@ Run: .venv/bin/python bench/bench_ingest.py [N]   (BENCH_DATABASE_URL for Postgr
 
 import email
 import email.policy
+import os
 import sys
 import time
 from email.message import EmailMessage
@@ -18,6 +19,10 @@ from email.message import EmailMessage
 from _django import setup
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
+# A real mail domain: reply tokens are read from the To field, where a dotless
+# domain such as the default "localhost" is not an address.
+SUPPORT = "support@agency.example"
+os.environ["CAREDESK_SUPPORT_ADDRESS"] = SUPPORT
 
 
 def build(i: int, tickets: list) -> bytes:
@@ -27,23 +32,23 @@ def build(i: int, tickets: list) -> bytes:
     message["Message-ID"] = f"<bench-{i}@harbourbakery.example>"
     kind = i % 10
     if kind < 5 or not tickets:
-        message["To"] = "support@localhost"
+        message["To"] = SUPPORT
         message["Subject"] = f"Request {i}: the contact form does not send"
         body = "Hello,\n\nthe contact form on the home page does not send.\n\nThanks, Jo\n"
     elif kind < 8:
         ticket = tickets[i % len(tickets)]
-        message["To"] = f"support+{ticket.reply_token}@localhost"
+        message["To"] = f"support+{ticket.reply_token}@agency.example"
         message["Subject"] = f"Re: [{ticket.reference}] {ticket.subject}"
         body = "Thanks, that works now.\n\nOn Tue, 24 Nov 2026 at 10:00, Support wrote:\n> Fixed.\n"
     elif kind < 9:
         ticket = tickets[i % len(tickets)]
-        message["To"] = "support@localhost"
+        message["To"] = SUPPORT
         message["Subject"] = f"Re: {ticket.subject}"
         message["In-Reply-To"] = f"<bench-{ticket.pk}@harbourbakery.example>"
         message["References"] = message["In-Reply-To"]
         body = "One more thing: the footer is wrong too.\n"
     else:
-        message["To"] = "support@localhost"
+        message["To"] = SUPPORT
         message["Subject"] = "Automatic reply: out of office"
         message["Auto-Submitted"] = "auto-replied"
         body = "I am out of the office until Monday.\n"
@@ -64,7 +69,8 @@ def main() -> None:
     warm = [build(i, []) for i in range(50)]
     for raw in warm:
         receive(raw, via="bench")
-    tickets = list(Ticket.objects.all()[:50])
+    # Open tickets the warm-up made (closed ones would rightly start new tickets).
+    tickets = list(Ticket.objects.filter(channel="email").exclude(status="closed")[:50])
     messages = [build(1000 + i, tickets) for i in range(N)]
 
     t0 = time.perf_counter()

@@ -8,10 +8,13 @@ quarantine with its reason and can be released once the cause is fixed.
 import hashlib
 import logging
 import re
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Count, Min, Q
+from django.db.models.functions import Lower
 
 from caredesk.clients.models import Contact, Organisation
 from caredesk.lib import clock
@@ -57,6 +60,20 @@ def process(inbound: InboundEmail) -> None:
     try:
         with transaction.atomic():
             _route(inbound, parsed)
+    except IntegrityError as error:
+        inbound.dedupe_key = None
+        earlier = _earlier_copy(parsed, inbound)
+        if earlier is not None:
+            # Another worker filed a copy of this message while we did: theirs stands.
+            _finish(
+                inbound,
+                InboundStatus.DUPLICATE,
+                f"same message as inbound #{earlier.pk}",
+                ticket_id=earlier.ticket_id,
+            )
+            return
+        logger.exception("filing inbound email %s failed", inbound.pk)
+        _quarantine(inbound, f"could not be filed ({type(error).__name__}: {error})")
     except Exception as error:
         logger.exception("filing inbound email %s failed", inbound.pk)
         inbound.dedupe_key = None
@@ -87,26 +104,60 @@ def _finish(inbound: InboundEmail, status: str, reason: str = "", **links) -> No
     inbound.save(update_fields=fields)
 
 
-def _claim_dedupe(inbound: InboundEmail, parsed: ParsedMessage) -> InboundEmail | None:
-    """Mark this copy as the one to process; return the earlier copy if there is one."""
+def _earlier_copy(parsed: ParsedMessage, inbound: InboundEmail) -> InboundEmail | None:
     key = parsed.dedupe_id[:998]
-    try:
-        with transaction.atomic():
-            InboundEmail.objects.filter(pk=inbound.pk).update(dedupe_key=key)
-    except IntegrityError:
-        return InboundEmail.objects.filter(dedupe_key=key).first()
-    inbound.dedupe_key = key
-    return None
+    # No ordering: the default (newest first) would walk the date index past every
+    # message instead of probing the unique key.
+    return (
+        InboundEmail.objects.filter(dedupe_key=key)
+        .exclude(pk=inbound.pk)
+        .only("pk", "ticket_id")
+        .order_by()
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class _Seen:
+    """What the mailbox already holds that decides this message's fate."""
+
+    earlier_pk: int | None  # an earlier copy of the same message
+    earlier_ticket_id: int | None
+    recent: int  # the sender's messages in the last hour (the loop guard)
+
+
+def _seen(inbound: InboundEmail, parsed: ParsedMessage) -> _Seen:
+    """Earlier copy and the sender's last hour, in one query over two indexes."""
+    same = Q(dedupe_key=parsed.dedupe_id[:998])
+    sender = (
+        Q(from_email=parsed.from_.email, received_at__gte=clock.now() - timedelta(hours=1))
+        if parsed.from_
+        else Q(pk__in=[])
+    )
+    found = (
+        InboundEmail.objects.filter(same | sender)
+        .exclude(pk=inbound.pk)
+        .aggregate(
+            earlier_pk=Min("pk", filter=same),
+            earlier_ticket_id=Min("ticket_id", filter=same),
+            recent=Count("pk", filter=sender & ~Q(status=InboundStatus.DUPLICATE)),
+        )
+    )
+    return _Seen(found["earlier_pk"], found["earlier_ticket_id"], found["recent"] or 0)
 
 
 def _route(inbound: InboundEmail, parsed: ParsedMessage) -> None:
-    earlier = _claim_dedupe(inbound, parsed)
-    if earlier is not None:
+    seen = _seen(inbound, parsed)
+    # The key is stored with the outcome, last in this transaction: its unique
+    # index makes a copy filed meanwhile by another worker roll this one back.
+    inbound.dedupe_key = parsed.dedupe_id[:998]
+    if seen.earlier_pk is not None:
+        inbound.dedupe_key = None
         _finish(
             inbound,
             InboundStatus.DUPLICATE,
-            f"same message as inbound #{earlier.pk}",
-            ticket_id=earlier.ticket_id,
+            f"same message as inbound #{seen.earlier_pk}",
+            ticket_id=seen.earlier_ticket_id,
         )
         return
     if parsed.bounce is not None or parsed.kind == "bounce":
@@ -115,7 +166,7 @@ def _route(inbound: InboundEmail, parsed: ParsedMessage) -> None:
     if parsed.from_ is None:
         _quarantine(inbound, "no sender address")
         return
-    if _over_rate_limit(inbound, parsed):
+    if seen.recent >= settings.CAREDESK_MAIL_RATE_PER_HOUR:
         _quarantine(
             inbound,
             f"more than {settings.CAREDESK_MAIL_RATE_PER_HOUR} messages in an hour from "
@@ -128,7 +179,7 @@ def _route(inbound: InboundEmail, parsed: ParsedMessage) -> None:
         _finish(inbound, InboundStatus.THREADED, ticket=ticket, ticket_message=message)
         return
     if not parsed.may_auto_reply:
-        known = Contact.objects.filter(email__iexact=parsed.from_.email).exists()
+        known = _contacts_with(parsed.from_.email).exists()
         if parsed.kind == "list" and known:
             # A client writing through a group address: a ticket, but no
             # automatic answer to a list.
@@ -138,17 +189,6 @@ def _route(inbound: InboundEmail, parsed: ParsedMessage) -> None:
         _finish(inbound, InboundStatus.IGNORED, f"automatic message ({reasons}) with no ticket")
         return
     _open_ticket(inbound, parsed)
-
-
-def _over_rate_limit(inbound: InboundEmail, parsed: ParsedMessage) -> bool:
-    since = clock.now() - timedelta(hours=1)
-    recent = (
-        InboundEmail.objects.filter(from_email=parsed.from_.email, received_at__gte=since)
-        .exclude(pk=inbound.pk)
-        .exclude(status__in=[InboundStatus.DUPLICATE])
-        .count()
-    )
-    return recent >= settings.CAREDESK_MAIL_RATE_PER_HOUR
 
 
 def _tokens(addresses: list[str]) -> list[str]:
@@ -223,7 +263,7 @@ def _attachments(parsed: ParsedMessage) -> list[Incoming]:
 
 def _add_to_ticket(ticket: Ticket, parsed: ParsedMessage) -> Message:
     sender = parsed.from_
-    contact = _sender_contact(parsed, only=ticket.organisation)
+    contact = _sender_contact(parsed, only=ticket.organisation_id)
     message = actions.do_add_customer_message(
         ticket,
         parsed.reply_text,
@@ -266,21 +306,27 @@ def _follow(ticket: Ticket, parsed: ParsedMessage) -> None:
     ticket.followers.add(*contacts.exclude(pk=ticket.requester_id))
 
 
-def _sender_contact(parsed: ParsedMessage, only: Organisation | None = None) -> Contact | None:
+def _contacts_with(email: str):
+    # LOWER(email) = …: the expression the unique index of contacts is built on,
+    # so the look-up is one index probe on both databases (iexact is not).
+    return Contact.objects.alias(email_lower=Lower("email")).filter(email_lower=email.lower())
+
+
+def _sender_contact(parsed: ParsedMessage, only: int | None = None) -> Contact | None:
     """The sender's contact record; a new one when the domain is a client's.
 
     A deactivated contact is still that person: their mail is filed under them
     (staff see it), not turned into a second contact with the same address.
-    ``only`` limits the domain match to one organisation (replies on its ticket).
+    ``only`` limits the domain match to one organisation's id (replies on its ticket).
     """
     sender = parsed.from_
-    contact = Contact.objects.filter(email__iexact=sender.email).first()
+    contact = _contacts_with(sender.email).select_related("organisation").order_by().first()
     if contact is not None:
         return contact
     domain = sender.email.rpartition("@")[2]
     candidates = Organisation.objects.filter(is_active=True, email_domains__icontains=domain)
     if only is not None:
-        candidates = candidates.filter(pk=only.pk)
+        candidates = candidates.filter(pk=only)
     for organisation in candidates:
         if domain in organisation.domains:
             name = sender.name or sender.email.partition("@")[0]

@@ -44,6 +44,8 @@ class InboundEmail(models.Model):
     class Meta:
         ordering = ["-received_at"]
         verbose_name = "inbound email"
+        # The per-sender rate limit counts one sender's last hour on every message.
+        indexes = [models.Index(fields=["from_email", "received_at"], name="inbound_sender_recent")]
 
     def __str__(self) -> str:
         return f"{self.from_email or '?'}: {self.subject or '(no subject)'}"

@@ -57,7 +57,8 @@ def thread_ids(ticket: Ticket) -> list[str]:
     return [mid for _, mid in sorted(inbound + outbound)]
 
 
-@transaction.atomic
+# No savepoint: the outbox row lives and dies with the change it tells of.
+@transaction.atomic(savepoint=False)
 def queue(
     *,
     kind: str,
@@ -69,15 +70,19 @@ def queue(
     cc: list[str] | None = None,
     automatic: bool = True,
     in_reply_to: str | None = None,
+    thread: list[str] | None = None,
 ) -> OutboundEmail:
-    """Render the three templates (subject, text, HTML) and put the mail in the outbox."""
+    """Render the three templates (subject, text, HTML) and put the mail in the outbox.
+
+    ``thread`` is the ticket's Message-IDs when the caller knows them already.
+    """
     context = {"agency_name": settings.CAREDESK_AGENCY_NAME, "ticket": ticket, **context}
     text = render_to_string(f"emails/{template}.txt", context)
     html = render_to_string(f"emails/{template}.html", context)
     message_id = new_message_id(kind, ticket)
     headers = {}
     if ticket is not None:
-        references = thread_ids(ticket)
+        references = thread_ids(ticket) if thread is None else thread
         if references:
             headers["References"] = " ".join(references[-20:])
             headers["In-Reply-To"] = in_reply_to or references[-1]
@@ -156,10 +161,16 @@ def _after_hours(ticket: Ticket) -> str:
 
 
 def queue_confirmation(ticket: Ticket) -> OutboundEmail | None:
-    to, _ = _client_recipients(ticket)
+    to = [ticket.requester_email] if ticket.requester_email else []
     if not to:
         return None
-    first = ticket.messages.filter(kind=MessageKind.CUSTOMER).first()
+    thread = None
+    if hasattr(ticket, "first_message"):
+        # A ticket being opened: its thread so far is the message that opened it.
+        first = ticket.first_message
+        thread = [first.email_message_id] if first and first.email_message_id else []
+    else:
+        first = ticket.messages.filter(kind=MessageKind.CUSTOMER).first()
     return queue(
         kind="confirmation",
         to=to,
@@ -172,6 +183,7 @@ def queue_confirmation(ticket: Ticket) -> OutboundEmail | None:
         },
         ticket=ticket,
         in_reply_to=first.email_message_id if first and first.email_message_id else None,
+        thread=thread,
     )
 
 

@@ -185,7 +185,7 @@ def active_subscription(organisation_id: int, day: date | None = None) -> Subscr
     """The subscription in force for an organisation on a day (latest start wins)."""
     day = day or clock.today_utc()
     return (
-        Subscription.objects.select_related("plan")
+        Subscription.objects.select_related("plan__sla_policy__calendar")
         .filter(organisation_id=organisation_id, start_date__lte=day)
         .filter(models.Q(end_date=None) | models.Q(end_date__gte=day))
         .order_by("-start_date")
@@ -197,7 +197,7 @@ def policy_for(subscription: Subscription | None) -> SlaPolicy | None:
     """The SLA policy that applies under a subscription (or without one: the default)."""
     if subscription is not None and subscription.plan.sla_policy_id:
         return subscription.plan.sla_policy
-    return SlaPolicy.objects.filter(is_default=True).first()
+    return SlaPolicy.objects.select_related("calendar").filter(is_default=True).first()
 
 
 def category_rule(plan: Plan | None, category: WorkCategory | None) -> tuple[bool, str]:

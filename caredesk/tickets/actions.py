@@ -129,8 +129,9 @@ def do_create_ticket(
         updated_at=now,
     )
     offset = getattr(settings, "CAREDESK_TICKET_NUMBER_OFFSET", TICKET_NUMBER_OFFSET)
+    # Stored with the due time below, in one update: the ticket is invisible to
+    # others until this transaction commits.
     ticket.number = offset + ticket.pk
-    Ticket.objects.filter(pk=ticket.pk).update(number=ticket.number)
     # Announced once the ticket is whole (first message, clocks): listeners such
     # as the confirmation mail need them.
     created = _event(
@@ -143,8 +144,9 @@ def do_create_ticket(
         notify=notify_requester,
         announce=False,
     )
+    events = [created]
     if alerted_at is not None:
-        _event(ticket, "alert", at=alerted_at)
+        events.append(_event(ticket, "alert", at=alerted_at))
     if body.strip() or body_html:
         ticket.first_message = _add_message(
             ticket,
@@ -159,7 +161,11 @@ def do_create_ticket(
             at=now,
             counts_as_client=True,
         )
-    sla_sync.recompute(ticket, now)
+        events.append(ticket.first_message.event)
+    sla_sync.recompute(ticket, now, events=events, existing=[], store_due=False)
+    Ticket.objects.filter(pk=ticket.pk).update(
+        number=ticket.number, sla_next_due_at=ticket.sla_next_due_at
+    )
     _announce(created)
     return ticket
 
@@ -205,7 +211,7 @@ def _add_message(
     )
     # Staff typing in a phone caller's words is the client speaking, not a response.
     actor = None if counts_as_client else user
-    _event(
+    message.event = _event(
         ticket,
         "message",
         at=message.created_at,
@@ -245,8 +251,8 @@ def do_add_customer_message(
     )
     if not is_auto and ticket.status in (Status.SOLVED, Status.PENDING):
         _set_status(ticket, Status.OPEN, contact=contact, reason="client replied")
-    _touch(ticket)
-    sla_sync.recompute(ticket)
+    sla_sync.recompute(ticket, store_due=False)
+    _touch(ticket, "sla_next_due_at")
     return message
 
 
@@ -267,8 +273,8 @@ def do_reply(
     new_status = status or (Status.OPEN if ticket.status == Status.NEW else None)
     if new_status and new_status != ticket.status:
         _set_status(ticket, new_status, user=acting_user)
-    _touch(ticket, *fields)
-    sla_sync.recompute(ticket)
+    sla_sync.recompute(ticket, store_due=False)
+    _touch(ticket, *fields, "sla_next_due_at")
     return message
 
 
@@ -284,8 +290,8 @@ def do_log_call(ticket: Ticket, body: str, *, acting_user) -> Message:
         fields.append("first_response_at")
     if ticket.status == Status.NEW:
         _set_status(ticket, Status.OPEN, user=acting_user)
-    _touch(ticket, *fields)
-    sla_sync.recompute(ticket)
+    sla_sync.recompute(ticket, store_due=False)
+    _touch(ticket, *fields, "sla_next_due_at")
     return message
 
 
@@ -333,8 +339,8 @@ def do_change_status(
         return ticket
     if status != ticket.status:
         _set_status(ticket, status, user=acting_user, contact=acting_contact)
-        _touch(ticket)
-        sla_sync.recompute(ticket)
+        sla_sync.recompute(ticket, store_due=False)
+        _touch(ticket, "sla_next_due_at")
     return ticket
 
 

@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 
 from caredesk.lib import clock
 from caredesk.sla.clocks import ClockState, Entry, evaluate
+from caredesk.sla.models import Target
 
 from .models import MessageKind, SlaClock, Ticket, TicketEvent
 
@@ -40,22 +41,56 @@ def _next_check(state: ClockState, row: SlaClock, now: datetime) -> datetime | N
     return state.due_at
 
 
-def recompute(ticket: Ticket, now: datetime | None = None) -> list[SlaClock]:
-    """Recompute every clock of ``ticket`` from its history and store them."""
+_STATE_FIELDS = (
+    "target_id",
+    "started_at",
+    "stopped_at",
+    "paused",
+    "elapsed_seconds",
+    "limit_seconds",
+    "due_at",
+    "aim_at",
+    "warn_at",
+    "breached",
+    "warned_at",
+    "breach_recorded_at",
+    "next_check_at",
+)
+
+
+def recompute(
+    ticket: Ticket,
+    now: datetime | None = None,
+    *,
+    events: list[TicketEvent] | None = None,
+    existing: list[SlaClock] | None = None,
+    store_due: bool = True,
+) -> list[SlaClock]:
+    """Recompute every clock of ``ticket`` from its history and store what changed.
+
+    ``events`` and ``existing`` spare the queries when the caller holds them (a
+    ticket being created has no clocks yet and knows its few events). With
+    ``store_due=False`` the caller writes ``ticket.sla_next_due_at`` itself.
+    """
     now = now or clock.now()
     targets = []
     if ticket.priority_id and ticket.sla_policy_id:
-        policy = ticket.sla_policy
-        targets = [
-            (target, target.spec(policy))
-            for target in ticket.priority.targets.select_related("calendar")
-        ]
-    entries = history(list(ticket.events.all()))
-    existing = {row.kind: row for row in ticket.sla_clocks.all()}
-    rows = []
+        # One query for the targets with their policy and calendars (a priority
+        # belongs to the ticket's policy; the actions check it).
+        found = Target.objects.filter(priority_id=ticket.priority_id).select_related(
+            "calendar", "priority__policy__calendar"
+        )
+        targets = [(target, target.spec(target.priority.policy)) for target in found]
+    entries = history(list(ticket.events.all()) if events is None else events)
+    stored = {row.kind: row for row in (ticket.sla_clocks.all() if existing is None else existing)}
+    rows, new = [], []
     for target, spec in targets:
         state = evaluate(spec, entries, now)
-        row = existing.pop(spec.kind.value, None) or SlaClock(ticket=ticket, kind=spec.kind.value)
+        row = stored.pop(spec.kind.value, None)
+        if row is None:
+            row = SlaClock(ticket=ticket, kind=spec.kind.value)
+            new.append(row)
+        before = [getattr(row, name) for name in _STATE_FIELDS]
         if row.warn_at != state.warn_at and state.warn_at and state.warn_at > now:
             row.warned_at = None  # the promise moved: warn again before the new limit
         if row.due_at != state.due_at and state.due_at and state.due_at > now:
@@ -71,21 +106,43 @@ def recompute(ticket: Ticket, now: datetime | None = None) -> list[SlaClock]:
         row.warn_at = state.warn_at
         row.breached = state.breached
         row.next_check_at = _next_check(state, row, now)
-        row.save()
+        changed = [
+            name
+            for name, old in zip(_STATE_FIELDS, before, strict=True)
+            if getattr(row, name) != old
+        ]
+        if row.pk is not None and changed:
+            # Only what moved: most messages change one clock, or none.
+            row.save(update_fields=[name.removesuffix("_id") for name in changed])
         rows.append(row)
-    for stale in existing.values():
+    if new:
+        SlaClock.objects.bulk_create(new)
+    for stale in stored.values():
         stale.delete()
-    running_due = [r.due_at for r in rows if r.running and r.due_at]
-    next_due = min(running_due, default=None)
-    if ticket.sla_next_due_at != next_due:
-        ticket.sla_next_due_at = next_due
+    ticket.sla_clocks_now = rows
+    next_due = due_of(rows)
+    if store_due and ticket.sla_next_due_at != next_due:
         Ticket.objects.filter(pk=ticket.pk).update(sla_next_due_at=next_due)
+    ticket.sla_next_due_at = next_due
     return rows
+
+
+def due_of(rows: list[SlaClock]) -> datetime | None:
+    """The nearest due time of the running clocks: what the queue and the sweep sort by."""
+    return min((r.due_at for r in rows if r.running and r.due_at), default=None)
 
 
 def promised_first_response(ticket: Ticket) -> str | None:
     """What the client is told to expect, e.g. 'by Tue 24 Nov, 12:00', in the policy's zone."""
-    row = ticket.sla_clocks.filter(kind="first_response").select_related("target__calendar").first()
+    fresh = getattr(ticket, "sla_clocks_now", None)
+    if fresh is not None:  # just recomputed in this transaction: no need to read them back
+        row = next((r for r in fresh if r.kind == "first_response"), None)
+    else:
+        row = (
+            ticket.sla_clocks.filter(kind="first_response")
+            .select_related("target__calendar")
+            .first()
+        )
     if row is None or row.due_at is None or not ticket.sla_policy_id:
         return None
     calendar = row.target.calendar if row.target and row.target.calendar_id else None
