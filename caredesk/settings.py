@@ -184,6 +184,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 SESSION_COOKIE_AGE = env.integer("CAREDESK_SESSION_HOURS", 12, minimum=1) * 3600
+# Client contacts stay signed in to the portal this long (staff: CAREDESK_SESSION_HOURS).
+CAREDESK_PORTAL_SESSION_HOURS = env.integer("CAREDESK_PORTAL_SESSION_HOURS", 8, minimum=1)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = CAREDESK_BASE_URL.startswith("https://")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
