@@ -132,6 +132,7 @@ INSTALLED_APPS = [
     "caredesk.tickets",
     "caredesk.monitoring",
     "caredesk.kb",
+    "caredesk.maintenance",
     "caredesk.mail",
     "caredesk.alerts",
     "caredesk.billing",
