@@ -187,6 +187,13 @@ AUTH_PASSWORD_VALIDATORS = [
 SESSION_COOKIE_AGE = env.integer("CAREDESK_SESSION_HOURS", 12, minimum=1) * 3600
 # Client contacts stay signed in to the portal this long (staff: CAREDESK_SESSION_HOURS).
 CAREDESK_PORTAL_SESSION_HOURS = env.integer("CAREDESK_PORTAL_SESSION_HOURS", 8, minimum=1)
+# The help widget on client sites: submissions per visitor address and per site in
+# an hour, and the least time a person takes to fill the form (faster is a robot).
+CAREDESK_WIDGET_RATE_PER_IP = env.integer("CAREDESK_WIDGET_RATE_PER_IP", 10, minimum=1)
+CAREDESK_WIDGET_RATE_PER_SITE = env.integer("CAREDESK_WIDGET_RATE_PER_SITE", 60, minimum=1)
+CAREDESK_WIDGET_MIN_FILL_SECONDS = env.integer("CAREDESK_WIDGET_MIN_FILL_SECONDS", 3, minimum=0)
+# Reverse proxies whose X-Forwarded-For is believed (rate limits count the real visitor).
+CAREDESK_TRUSTED_PROXIES = env.items("CAREDESK_TRUSTED_PROXIES", [])
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = CAREDESK_BASE_URL.startswith("https://")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE

@@ -8,6 +8,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from .auth import TokenAuth
 from .clients import router as clients_router
 from .time import router as time_router
+from .widget import router as widget_router
 
 api = NinjaAPI(
     title="caredesk API",
@@ -21,6 +22,7 @@ api = NinjaAPI(
 )
 api.add_router("/", clients_router)
 api.add_router("/", time_router)
+api.add_router("/widget/", widget_router)
 
 
 @api.exception_handler(AuthenticationError)

@@ -1,7 +1,10 @@
 from django import forms
-from django.contrib import admin
+from django.conf import settings
+from django.contrib import admin, messages
+from django.utils.html import format_html
 
-from .models import Contact, Organisation, Site
+from . import actions
+from .models import Contact, Organisation, Site, new_widget_key
 
 
 class ContactInline(admin.TabularInline):
@@ -67,6 +70,8 @@ class SiteForm(forms.ModelForm):
             "ssh_host",
             "ssh_port",
             "is_active",
+            "widget_enabled",
+            "widget_origins",
         ]
 
     def clean_connection_secret(self) -> str:
@@ -79,8 +84,62 @@ class SiteForm(forms.ModelForm):
 @admin.register(Site)
 class SiteAdmin(admin.ModelAdmin):
     form = SiteForm
-    list_display = ("name", "url", "organisation", "platform", "connection", "is_active")
-    list_filter = ("platform", "connection", "is_active")
-    search_fields = ("name", "url", "organisation__name")
+    list_display = (
+        "name",
+        "url",
+        "organisation",
+        "platform",
+        "connection",
+        "widget_enabled",
+        "is_active",
+    )
+    list_filter = ("platform", "connection", "widget_enabled", "is_active")
+    search_fields = ("name", "url", "organisation__name", "widget_key")
     autocomplete_fields = ("organisation",)
     change_list_template = "admin/clients/import_changelist.html"
+    readonly_fields = ("widget_key", "widget_snippet")
+    actions = ["new_widget_keys"]
+    fieldsets = (
+        (None, {"fields": ("organisation", "name", "url", "platform", "hosting_note", "notes")}),
+        (
+            "Connection",
+            {
+                "fields": (
+                    "connection",
+                    "connection_user",
+                    "connection_secret",
+                    "ssh_host",
+                    "ssh_port",
+                )
+            },
+        ),
+        (
+            "Help widget",
+            {
+                "fields": ("widget_enabled", "widget_origins", "widget_key", "widget_snippet"),
+                "description": "A ticket form on the client's own site: see docs/widget.md.",
+            },
+        ),
+        (None, {"fields": ("is_active",)}),
+    )
+
+    @admin.display(description="Snippet for the site")
+    def widget_snippet(self, obj: Site) -> str:
+        if not obj.pk:
+            return "Shown once the site is saved."
+        return format_html(
+            '<code style="user-select: all">&lt;script src="{}/widget.js" data-site="{}" '
+            "async&gt;&lt;/script&gt;</code><br>Paste it before &lt;/body&gt; on every page "
+            "that should show the help button.",
+            settings.CAREDESK_BASE_URL,
+            obj.widget_key,
+        )
+
+    @admin.action(description="Give the selected sites new widget keys (old snippets stop)")
+    def new_widget_keys(self, request, queryset) -> None:
+        for site in queryset:
+            actions.save_validated(site, {"widget_key": new_widget_key()}, acting_user=request.user)
+        messages.success(
+            request,
+            f"{queryset.count()} site(s) have new widget keys: update the snippet on those sites.",
+        )

@@ -1,3 +1,6 @@
+import secrets
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
@@ -148,6 +151,43 @@ def validate_site_url(value: str) -> None:
     URLValidator(schemes=["http", "https"])(value)
 
 
+def new_widget_key() -> str:
+    """A site's public widget key: unguessable, so keys cannot be walked one by one."""
+    return secrets.token_urlsafe(18)
+
+
+def origin_of(url: str) -> str | None:
+    """'https://www.alpha.example:8443/shop/' -> 'https://www.alpha.example:8443', or None."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    default = {"http": 80, "https": 443}[parts.scheme]
+    try:
+        # Browsers send an international name in its ASCII (punycode) form.
+        host = parts.hostname.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        return None
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{parts.scheme}://{host}" + (f":{port}" if port and port != default else "")
+
+
+def split_origins(value: str) -> list[str]:
+    return [line.strip() for line in value.replace(",", "\n").splitlines() if line.strip()]
+
+
+def validate_widget_origins(value: str) -> None:
+    bad = [o for o in split_origins(value) if origin_of(o) is None]
+    if bad:
+        raise ValidationError(
+            "Not an origin (like https://www.example.com): %(bad)s", params={"bad": ", ".join(bad)}
+        )
+
+
 class Site(models.Model):
     """A client website that the agency looks after."""
 
@@ -168,6 +208,25 @@ class Site(models.Model):
     ssh_port = models.PositiveIntegerField(default=22)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=clock.now, editable=False)
+    widget_enabled = models.BooleanField(
+        "widget on",
+        default=False,
+        help_text="Accept tickets from the help widget placed on this site.",
+    )
+    widget_key = models.CharField(
+        max_length=40,
+        unique=True,
+        default=new_widget_key,
+        editable=False,
+        help_text="Public: it goes in the site's page source as data-site.",
+    )
+    widget_origins = models.TextField(
+        "widget origins",
+        blank=True,
+        validators=[validate_widget_origins],
+        help_text="Pages allowed to send the widget's form, one origin per line "
+        "(https://www.example.com). Empty: only the site's own address.",
+    )
 
     class Meta:
         ordering = ["organisation__name", "name"]
@@ -181,3 +240,11 @@ class Site(models.Model):
     def save(self, *args, **kwargs) -> None:
         self.url = self.url.strip()
         super().save(*args, **kwargs)
+
+    @property
+    def widget_allowed_origins(self) -> set[str]:
+        """Origins whose pages may post the widget's form (browsers send exactly these)."""
+        typed = {origin_of(o) for o in split_origins(self.widget_origins)} - {None}
+        if not typed:
+            typed = {origin_of(self.url)} - {None}
+        return typed

@@ -1,4 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "widget"
-urlpatterns: list = []
+urlpatterns = [
+    path("widget.js", views.widget_js, name="script"),
+]
