@@ -15,6 +15,7 @@ from django.db import transaction
 from caredesk.accounts.models import Role, User
 from caredesk.billing.demo import load_demo_time
 from caredesk.clients.models import Contact, Organisation, Site
+from caredesk.kb.demo import load_demo_articles
 from caredesk.monitoring.models import Monitor
 from caredesk.plans.models import (
     FairUsageMode,
@@ -418,6 +419,7 @@ def load_demo(*, activity: bool = True) -> int:
     # The demo's sites do not exist (.example): their monitors stay paused, so
     # the probe never looks them up; an admin enables real sites' monitors.
     Monitor.objects.filter(site__url__contains=".example", enabled=True).update(enabled=False)
+    writes += load_demo_articles()
     if activity:
         # A month of tickets and logged time, so statements have something to show.
         writes += load_demo_time()

@@ -16,6 +16,7 @@ from django.utils.crypto import salted_hmac
 from caredesk.accounts.models import Role, User
 from caredesk.clients.actions import save_validated
 from caredesk.clients.models import Contact, Site
+from caredesk.kb.actions import do_suggestion_led_to_ticket
 from caredesk.lib import clock
 from caredesk.plans.models import WorkCategory
 from caredesk.tickets import actions as ticket_actions
@@ -177,8 +178,13 @@ def do_raise_ticket(
     category: WorkCategory | None,
     site: Site | None,
     files: list[Upload],
+    kb_suggestion: str | None = None,
 ) -> Ticket:
-    """A client raises a ticket from the portal, with its files on the first message."""
+    """A client raises a ticket from the portal, with its files on the first message.
+
+    ``kb_suggestion`` is the knowledge-base suggestion session shown while the
+    subject was typed: it ended in a ticket (the deflection figure counts those).
+    """
     if site is not None and site.organisation_id != contact.organisation_id:
         raise ValidationError({"site": "That site is not one of yours."})
     ticket = ticket_actions.do_create_ticket(
@@ -190,6 +196,7 @@ def do_raise_ticket(
         category=category,
     )
     _store_files(ticket.first_message, files)
+    do_suggestion_led_to_ticket(kb_suggestion, ticket.pk)
     return ticket
 
 

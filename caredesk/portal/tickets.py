@@ -185,6 +185,7 @@ def new_ticket(request):
                     category=data["category"],
                     site=data.get("site"),
                     files=data["files"],
+                    kb_suggestion=request.POST.get("kb_suggestion"),
                 )
             except ValidationError as error:
                 form.add_error(None, "; ".join(error.messages))

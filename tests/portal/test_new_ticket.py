@@ -1,9 +1,15 @@
 """Raising a ticket: the promise and the scope are told at once, and before submitting."""
 
+import re
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from caredesk.clients.models import Site
+from caredesk.kb import actions as kb_actions
+from caredesk.kb.models import Article, SuggestionSession, Visibility
+from caredesk.kb.models import Category as KbCategory
+from caredesk.kb.models import Status as KbStatus
 from caredesk.mail.models import OutboundEmail
 from caredesk.plans.models import Subscription
 from caredesk.tickets.models import Channel, Ticket
@@ -26,12 +32,41 @@ def test_form_offers_the_plans_categories_and_the_clients_sites(
     assert "Beta site" not in page
 
 
-def test_empty_kb_suggestions_region_sits_under_the_subject(as_requester):
+def test_kb_suggestions_region_sits_under_the_subject_that_asks_for_them(as_requester):
     page = as_requester.get("/portal/tickets/new/").content.decode()
     assert '<div id="kb-suggestions" aria-live="polite"></div>' in page
     assert (
         page.index('name="subject"') < page.index("kb-suggestions") < page.index('name="category"')
     )
+    assert 'hx-get="/kb/suggest"' in page and 'hx-target="#kb-suggestions"' in page
+
+
+def test_a_ticket_raised_after_suggestions_counts_against_deflection(as_requester, staff):
+    category = KbCategory.objects.create(name="Help", slug="help")
+    kb_actions.do_save_article(
+        Article(),
+        acting_user=staff,
+        title="The gallery does not load",
+        slug="gallery",
+        body="Clear the cache, then reload the gallery page.",
+        category=category,
+        status=KbStatus.PUBLISHED,
+        visibility=Visibility.PORTAL,
+    )
+    fragment = as_requester.get("/kb/suggest", {"q": "gallery"}).content.decode()
+    assert "The gallery does not load" in fragment
+    token = re.search(r'name="kb_suggestion" value="([^"]+)"', fragment).group(1)
+
+    raise_one(as_requester, subject="Gallery broken", kb_suggestion=token)
+
+    session = SuggestionSession.objects.get(token=token)
+    assert session.ticket_id == Ticket.objects.get(subject="Gallery broken").pk
+
+
+def test_a_forged_suggestion_token_does_not_stop_the_ticket(as_requester):
+    response = raise_one(as_requester, kb_suggestion="<script>\x00")
+    assert response.status_code == 200
+    assert Ticket.objects.filter(subject="Gallery broken").exists()
 
 
 def test_category_select_asks_for_the_scope_notice_as_it_changes(as_requester):
