@@ -24,7 +24,15 @@ VIEWS = {
 SOON = timedelta(hours=2)
 
 
-def queue(user, view: str = "open", search: str = "") -> QuerySet[Ticket]:
+def queue(
+    user,
+    view: str = "open",
+    search: str = "",
+    *,
+    client: int | None = None,
+    site: int | None = None,
+    category: int | None = None,
+) -> QuerySet[Ticket]:
     now = clock.now()
     tickets = Ticket.objects.select_related(
         "organisation", "priority", "assignee", "requester", "site"
@@ -42,7 +50,13 @@ def queue(user, view: str = "open", search: str = "") -> QuerySet[Ticket]:
     elif view == "soon":
         tickets = tickets.filter(sla_next_due_at__gt=now, sla_next_due_at__lte=now + SOON)
     elif view == "breached":
-        tickets = tickets.filter(_breached(now))
+        tickets = tickets.filter(breached_filter(now))
+    if client is not None:
+        tickets = tickets.filter(organisation_id=client)
+    if site is not None:
+        tickets = tickets.filter(site_id=site)
+    if category is not None:
+        tickets = tickets.filter(category_id=category)
     search = search.strip()
     if search:
         number = search.lstrip("#")
@@ -59,7 +73,7 @@ def queue(user, view: str = "open", search: str = "") -> QuerySet[Ticket]:
     )
 
 
-def _breached(now) -> Q:
+def breached_filter(now) -> Q:
     """Past the nearest due time, or holding a breached clock (also a paused one)."""
     # An IN over the (few) breached clocks runs once; a correlated EXISTS would
     # run for every open ticket.
@@ -79,7 +93,7 @@ def counts(user) -> dict[str, int]:
             "pk",
             filter=is_open & Q(sla_next_due_at__gt=now, sla_next_due_at__lte=now + SOON),
         ),
-        breached=Count("pk", filter=is_open & _breached(now)),
+        breached=Count("pk", filter=is_open & breached_filter(now)),
         pending=Count("pk", filter=Q(status=Status.PENDING)),
         solved=Count("pk", filter=Q(status=Status.SOLVED)),
     )

@@ -2,12 +2,14 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
 from django.http import FileResponse, Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from caredesk.clients import access
 from caredesk.clients.models import Organisation
 from caredesk.tickets.access import attachments_for
+
+from .dashboard import dashboard
 
 # Shown in the browser only when they cannot carry script; anything else downloads.
 INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"})
@@ -20,9 +22,9 @@ class LoginView(auth_views.LoginView):
 
 @login_required
 def home(request):
-    """Staff start at the queue; a client contact sees its organisation."""
+    """Staff start at the dashboard; a client contact sees its organisation."""
     if access.is_staff(request.user):
-        return redirect("desk:queue")
+        return dashboard(request)
     return clients(request)
 
 

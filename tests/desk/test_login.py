@@ -53,9 +53,12 @@ def test_deactivated_user_cannot_sign_in(staff, password):
     assert SESSION_KEY not in client.session
 
 
-def test_staff_signs_in_to_the_queue_and_clients_lists_every_client(staff, password, org_a, org_b):
+def test_staff_signs_in_to_the_dashboard_and_clients_lists_every_client(
+    staff, password, org_a, org_b
+):
     client, response = sign_in(staff, password)
-    assert response.redirect_chain == [("/", 302), ("/tickets/", 302)]
+    assert response.redirect_chain == [("/", 302)]
+    assert response.templates[0].name == "desk/dashboard.html"
     assert "Configuration" in response.content.decode()
     page = client.get("/clients/").content.decode()
     assert "Alpha Bakery" in page

@@ -4,6 +4,8 @@ from django import template
 
 from caredesk.lib import clock
 
+from ..health import status
+
 register = template.Library()
 
 
@@ -106,3 +108,29 @@ def describe(event) -> str:
 def words(value) -> str:
     """A code like 'fair_usage_excess' as words."""
     return str(value).replace("_", " ")
+
+
+@register.filter
+def percent(value: float | None) -> str:
+    """Uptime as people read it: 99.95 %, and never 100 % unless there was no down time."""
+    if value is None:
+        return "—"
+    if value < 100 and f"{value:.2f}" == "100.00":
+        return "99.99 %"
+    return f"{value:.2f} %"
+
+
+@register.filter
+def monitor_status(monitor) -> str:
+    return status(monitor)
+
+
+@register.filter
+def share(value: float | None) -> str:
+    """0.925 as '93 %'."""
+    return "—" if value is None else f"{round(value * 100)} %"
+
+
+@register.filter
+def thousands(value: int | None) -> str:
+    return "—" if value is None else f"{int(value):,}"
