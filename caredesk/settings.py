@@ -136,6 +136,7 @@ INSTALLED_APPS = [
     "caredesk.mail",
     "caredesk.alerts",
     "caredesk.billing",
+    "caredesk.reports",
     "caredesk.desk",
     "caredesk.portal",
     "caredesk.widget",
