@@ -34,9 +34,7 @@ def queue(
     category: int | None = None,
 ) -> QuerySet[Ticket]:
     now = clock.now()
-    tickets = Ticket.objects.select_related(
-        "organisation", "priority", "assignee", "requester", "site"
-    )
+    tickets = Ticket.objects.all()
     if view == "solved":
         tickets = tickets.filter(status=Status.SOLVED)
     elif view == "pending":
@@ -65,12 +63,29 @@ def queue(
         if number.isdigit():
             match |= Q(number=int(number))
         tickets = tickets.filter(match)
-    return tickets.order_by(
-        F("sla_next_due_at").asc(nulls_last=True),
-        F("priority__rank").asc(nulls_last=True),
-        "queue_tier",
-        "created_at",
-    )
+    return tickets.order_by(*URGENCY)
+
+
+URGENCY = (
+    F("sla_next_due_at").asc(nulls_last=True),
+    F("priority__rank").asc(nulls_last=True),
+    "queue_tier",
+    "created_at",
+)
+
+
+def window(tickets: QuerySet[Ticket], start: int, stop: int) -> list[Ticket]:
+    """One page of the queue, with what each row shows, in one query.
+
+    The page's ids are chosen first from the tickets alone (and their priority,
+    which orders them); only those rows are joined to clients, people and sites.
+    Joining every open ticket before sorting cost most of the render at 20 000.
+    """
+    ids = tickets.values("pk")[start:stop]
+    rows = Ticket.objects.select_related(
+        "organisation", "priority", "assignee", "requester", "site"
+    ).filter(pk__in=ids)
+    return list(rows.order_by(*URGENCY))
 
 
 def breached_filter(now) -> Q:

@@ -17,7 +17,7 @@ from caredesk.tickets.models import Ticket
 from . import canned, page, presence
 from .common import get_ticket, staff_only
 from .forms import BulkForm, CannedPickForm, PropertiesForm, ReplyForm
-from .queue import VIEWS, counts, queue
+from .queue import VIEWS, counts, queue, window
 
 PAGE = 50
 
@@ -41,14 +41,14 @@ def queue_view(request):
         page_number = 1
     client, site, category = (_id(request.GET.get(k)) for k in ("client", "site", "category"))
     tickets = queue(request.user, view, search, client=client, site=site, category=category)
-    window = list(tickets[(page_number - 1) * PAGE : page_number * PAGE + 1])
+    rows = window(tickets, (page_number - 1) * PAGE, page_number * PAGE + 1)
     filters = {"view": view, "q": search, "client": client, "site": site, "category": category}
     return render(
         request,
         "desk/queue.html",
         {
-            "tickets": window[:PAGE],
-            "has_next": len(window) > PAGE,
+            "tickets": rows[:PAGE],
+            "has_next": len(rows) > PAGE,
             "page": page_number,
             "view": view,
             "views": VIEWS,
