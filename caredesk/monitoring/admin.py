@@ -1,8 +1,18 @@
+from django import forms
 from django.contrib import admin
 from django.core.paginator import Paginator
 from django.utils.functional import cached_property
 
-from .models import CheckResult, HourlyRollup, Incident, Monitor, Outage, Probe
+from .models import (
+    WEEKDAYS,
+    CheckResult,
+    HourlyRollup,
+    Incident,
+    MaintenanceWindow,
+    Monitor,
+    Outage,
+    Probe,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -28,7 +38,7 @@ class MonitorAdmin(admin.ModelAdmin):
     list_display = ("__str__", "site", "kind", "target", "interval_seconds", "state", "enabled")
     list_filter = ("state", "kind", "enabled", "allow_private")
     search_fields = ("name", "url", "host", "site__name", "site__organisation__name")
-    autocomplete_fields = ("site",)
+    autocomplete_fields = ("site", "depends_on")
     list_select_related = ("site",)
     actions = ("enable", "disable")
     readonly_fields = (
@@ -41,7 +51,7 @@ class MonitorAdmin(admin.ModelAdmin):
         "updated_at",
     )
     fieldsets = (
-        (None, {"fields": ("site", "name", "kind", "enabled")}),
+        (None, {"fields": ("site", "name", "kind", "enabled", "depends_on")}),
         ("Target", {"fields": ("url", "host", "port", "allow_private")}),
         (
             "HTTP",
@@ -145,3 +155,46 @@ class HourlyRollupAdmin(ReadOnlyAdmin):
 @admin.register(Probe)
 class ProbeAdmin(ReadOnlyAdmin):
     list_display = ("name", "region", "started_at", "last_seen_at", "stopped_at")
+
+
+class MaintenanceWindowForm(forms.ModelForm):
+    weekdays = forms.MultipleChoiceField(
+        choices=[(code, code.title()) for code in WEEKDAYS],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="Weekly windows: the days it starts on.",
+    )
+
+    class Meta:
+        model = MaintenanceWindow
+        fields = [
+            "site",
+            "monitor",
+            "reason",
+            "recurrence",
+            "day",
+            "weekdays",
+            "start_time",
+            "duration_minutes",
+            "enabled",
+        ]
+        help_texts = {
+            "start_time": "Local time in the client's time zone (its SLA calendar's), e.g. 02:00.",
+        }
+
+
+@admin.register(MaintenanceWindow)
+class MaintenanceWindowAdmin(admin.ModelAdmin):
+    form = MaintenanceWindowForm
+    list_display = ("site", "monitor", "reason", "when", "duration_minutes", "enabled")
+    list_filter = ("recurrence", "enabled")
+    search_fields = ("site__name", "site__organisation__name", "reason")
+    autocomplete_fields = ("site", "monitor")
+    list_select_related = ("site", "monitor__site")
+
+    @admin.display(description="When")
+    def when(self, obj: MaintenanceWindow) -> str:
+        start = obj.start_time.strftime("%H:%M")
+        if obj.recurrence == "weekly":
+            return f"every {', '.join(d.title() for d in obj.weekdays)} at {start}"
+        return f"{obj.day:%a %d %b %Y} at {start}" if obj.day else start

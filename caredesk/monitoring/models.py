@@ -1,5 +1,9 @@
-"""Monitors, their results, hourly rollups, incidents and outages, probes."""
+"""Monitors, their results, hourly rollups, incidents and outages, probes, maintenance windows."""
 
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, URLValidator
 from django.db import models
@@ -7,6 +11,7 @@ from django.db.models import Q
 
 from caredesk.clients.models import Site
 from caredesk.lib import clock
+from caredesk.plans.models import active_subscription, policy_for
 
 from .engine.spec import parse_status_ranges
 from .state import Health, Policy, State
@@ -93,6 +98,15 @@ class Monitor(models.Model):
     is_default = models.BooleanField(
         default=False, editable=False, help_text="The site's own monitor; follows its URL."
     )
+    depends_on = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="dependents",
+        help_text="While that monitor is down, this one's incidents alert nobody and open no "
+        "ticket (e.g. every site on a server depends on the server's TCP monitor).",
+    )
 
     # Health, written by the probe's store (never by save(), so it is not a "change").
     state = models.CharField(
@@ -164,6 +178,37 @@ class Monitor(models.Model):
             raise ValidationError({"host": "A TLS or TCP monitor needs a host."})
         if self.kind == Kind.TCP and not self.port:
             raise ValidationError({"port": "A TCP monitor needs a port."})
+        self._check_dependency()
+
+    def _check_dependency(self) -> None:
+        parent, seen = self.depends_on, {self.pk}
+        while parent is not None:
+            if parent.pk in seen:
+                raise ValidationError(
+                    {"depends_on": "Monitors cannot depend on each other in a loop."}
+                )
+            seen.add(parent.pk)
+            parent = parent.depends_on
+
+    def down_ancestor(self) -> "Monitor | None":
+        """The nearest monitor this one depends on (directly or further up) that is down now."""
+        parent, seen = self.depends_on, {self.pk}
+        while parent is not None and parent.pk not in seen:
+            if parent.state == State.DOWN.value:
+                return parent
+            seen.add(parent.pk)
+            parent = parent.depends_on
+        return None
+
+    def ancestor_failing(self) -> bool:
+        """Whether a monitor this one depends on has failed checks not yet confirmed either way."""
+        parent, seen = self.depends_on, {self.pk}
+        while parent is not None and parent.pk not in seen:
+            if parent.state != State.DOWN.value and parent.fail_streak > 0:
+                return True
+            seen.add(parent.pk)
+            parent = parent.depends_on
+        return False
 
     @property
     def target(self) -> str:
@@ -329,3 +374,130 @@ class Probe(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+def site_zone(site: Site) -> ZoneInfo:
+    """The organisation's time zone: its SLA policy's calendar, else the agency's.
+
+    Maintenance windows are agreed with the client in its own local time.
+    """
+    subscription = active_subscription(site.organisation_id, clock.now().date())
+    policy = policy_for(subscription)
+    name = policy.calendar.spec.get("timezone") if policy is not None else None
+    try:
+        return ZoneInfo(name or settings.TIME_ZONE)
+    except (ValueError, KeyError):
+        return ZoneInfo(settings.TIME_ZONE)
+
+
+class Recurrence(models.TextChoices):
+    ONCE = "once", "One-off"
+    WEEKLY = "weekly", "Every week"
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+MAX_WINDOW_MINUTES = 7 * 24 * 60
+
+
+class MaintenanceWindowQuerySet(models.QuerySet):
+    def for_monitor(self, monitor: Monitor) -> "MaintenanceWindowQuerySet":
+        """Enabled windows that cover ``monitor``: its site's, and its own."""
+        return self.filter(enabled=True, site_id=monitor.site_id).filter(
+            Q(monitor=None) | Q(monitor_id=monitor.pk)
+        )
+
+
+class MaintenanceWindow(models.Model):
+    """Planned work on a site (or on one monitor), in the organisation's local time.
+
+    Incidents confirmed inside a window alert nobody and open no ticket, and
+    the window's time is left out of monthly uptime.
+    """
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="maintenance_windows")
+    monitor = models.ForeignKey(
+        Monitor,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="maintenance_windows",
+        help_text="Only this monitor of the site; empty: all of the site's monitors.",
+    )
+    reason = models.CharField(max_length=200, help_text="e.g. Monthly plugin updates.")
+    recurrence = models.CharField(max_length=8, choices=Recurrence.choices, default=Recurrence.ONCE)
+    day = models.DateField(null=True, blank=True, help_text="One-off windows: the local date.")
+    weekdays = models.JSONField(
+        default=list, blank=True, help_text="Weekly windows: the days it starts on."
+    )
+    start_time = models.TimeField(help_text="Local time in the organisation's time zone.")
+    duration_minutes = models.PositiveIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_WINDOW_MINUTES)]
+    )
+    enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
+
+    objects = MaintenanceWindowQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["site__name", "day", "start_time"]
+        indexes = [models.Index(fields=["site", "enabled"], name="maintenance_site_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.site}: {self.reason}"
+
+    def clean(self) -> None:
+        errors = {}
+        if self.monitor_id and self.site_id and self.monitor.site_id != self.site_id:
+            errors["monitor"] = "That monitor watches another site."
+        if self.recurrence == Recurrence.ONCE and self.day is None:
+            errors["day"] = "A one-off window needs a date."
+        weekly = self.recurrence == Recurrence.WEEKLY
+        if weekly and (not self.weekdays or not set(self.weekdays) <= set(WEEKDAYS)):
+            errors["weekdays"] = "Choose the days of the week it starts on."
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def duration(self) -> timedelta:
+        return timedelta(minutes=self.duration_minutes)
+
+    def occurrences(self, start: datetime, end: datetime, zone: ZoneInfo) -> list[tuple]:
+        """The window's stretches (UTC) that overlap [start, end).
+
+        Local start times are turned into instants in ``zone`` day by day, so a
+        weekly 02:00 window stays at 02:00 local across a change of clocks.
+        """
+        if self.recurrence == Recurrence.ONCE:
+            days = [self.day] if self.day else []
+        else:
+            first = start.astimezone(zone).date() - timedelta(days=self.duration.days + 1)
+            last = end.astimezone(zone).date()
+            wanted = {WEEKDAYS.index(code) for code in self.weekdays if code in WEEKDAYS}
+            days = [
+                first + timedelta(days=n)
+                for n in range((last - first).days + 1)
+                if (first + timedelta(days=n)).weekday() in wanted
+            ]
+        spans = []
+        for day in days:
+            opens = _local_instant(day, self, zone)
+            closes = opens + self.duration
+            if opens < end and closes > start:
+                spans.append((opens, closes))
+        return spans
+
+    def covers(self, moment: datetime, zone: ZoneInfo) -> bool:
+        return bool(self.occurrences(moment, moment + timedelta(microseconds=1), zone))
+
+
+def _local_instant(day: date, window: MaintenanceWindow, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, window.start_time, tzinfo=zone).astimezone(UTC)
+
+
+def covering_window(monitor: Monitor, moment: datetime) -> MaintenanceWindow | None:
+    """The maintenance window ``monitor`` is in at ``moment``, if any."""
+    windows = list(MaintenanceWindow.objects.for_monitor(monitor))
+    if not windows:
+        return None
+    zone = site_zone(monitor.site)
+    return next((w for w in windows if w.covers(moment, zone)), None)

@@ -4,7 +4,9 @@ The accounting rule (docs/monitoring.md): a monitor is down from the first
 failed check of a confirmed incident to the first good check of its recovery
 (one :class:`~caredesk.monitoring.models.Outage` row each time). Blips that
 were never confirmed are not down time. A site is down while any of its HTTP
-monitors is.
+monitors is. Time inside a maintenance window is left out: out of the down
+time of the monitors it covers, and out of the watched time while it covers
+all of the site's HTTP monitors.
 """
 
 from __future__ import annotations
@@ -23,7 +25,16 @@ from caredesk.clients.models import Site
 from caredesk.lib import clock
 
 from .engine.stats import percentile
-from .models import CheckResult, HourlyRollup, Incident, Kind, Monitor, Outage
+from .models import (
+    CheckResult,
+    HourlyRollup,
+    Incident,
+    Kind,
+    MaintenanceWindow,
+    Monitor,
+    Outage,
+    site_zone,
+)
 
 HOUR = timedelta(hours=1)
 CHUNK = 500  # monitors per query: every query walks the (monitor, checked_at) index
@@ -55,6 +66,60 @@ def merged_seconds(spans: Iterable[Span], start: datetime, end: datetime) -> flo
     if cover_start is not None and cover_end is not None:
         total += (cover_end - cover_start).total_seconds()
     return total
+
+
+def merge(spans: Iterable[Span]) -> list[Span]:
+    """The same time as ``spans``, as sorted spans that neither overlap nor touch."""
+    merged: list[Span] = []
+    for span_start, span_end in sorted(spans):
+        if merged and span_start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], span_end))
+        else:
+            merged.append((span_start, span_end))
+    return merged
+
+
+def subtract(spans: Iterable[Span], holes: Iterable[Span]) -> list[Span]:
+    """``spans`` less the time covered by ``holes``."""
+    holes = merge(holes)
+    left: list[Span] = []
+    for span_start, span_end in merge(spans):
+        cursor = span_start
+        for hole_start, hole_end in holes:
+            if hole_end <= cursor or hole_start >= span_end:
+                continue
+            if hole_start > cursor:
+                left.append((cursor, hole_start))
+            cursor = max(cursor, hole_end)
+        if cursor < span_end:
+            left.append((cursor, span_end))
+    return left
+
+
+def intersect(first: Iterable[Span], second: Iterable[Span]) -> list[Span]:
+    """The time covered by both ``first`` and ``second``."""
+    result: list[Span] = []
+    for a_start, a_end in merge(first):
+        for b_start, b_end in merge(second):
+            start, end = max(a_start, b_start), min(a_end, b_end)
+            if start < end:
+                result.append((start, end))
+    return merge(result)
+
+
+def maintenance_spans(site: Site, monitor_ids: Sequence[int], start: datetime, end: datetime):
+    """Each monitor's maintenance time overlapping [start, end): its site's windows and its own."""
+    windows = list(MaintenanceWindow.objects.filter(site=site, enabled=True))
+    spans: dict[int, list[Span]] = {monitor_id: [] for monitor_id in monitor_ids}
+    if not windows:
+        return spans
+    zone = site_zone(site)
+    for window in windows:
+        found = window.occurrences(start, end, zone)
+        for monitor_id in monitor_ids:
+            if window.monitor_id in (None, monitor_id):
+                spans[monitor_id].extend(found)
+    return {monitor_id: merge(found) for monitor_id, found in spans.items()}
 
 
 def outage_spans(monitor_ids: Sequence[int], start: datetime, end: datetime, now: datetime):
@@ -150,6 +215,7 @@ class MonthlyUptime:
     watched_seconds: float  # the part of the month the site had a monitor (up to now)
     down_seconds: float
     incidents: int  # confirmed incidents that overlap the month
+    maintenance_seconds: float = 0.0  # left out of the watched time (every monitor in a window)
 
     @property
     def percent(self) -> float | None:
@@ -176,15 +242,27 @@ def monthly_uptime(site: Site, year: int, month: int, *, now: datetime | None = 
     ids = [pk for pk, _ in monitors]
     watched_from = max(start, min(created for _, created in monitors))
     watched_to = min(end, now)
-    watched = max(0.0, (watched_to - watched_from).total_seconds())
-    spans = [span for found in outage_spans(ids, start, end, now).values() for span in found]
+    maintenance = maintenance_spans(site, ids, start, end)
+    # Left out of the watched time only while every HTTP monitor is in maintenance;
+    # a monitor's own window takes only its own down time out.
+    common = [(start, end)]
+    for monitor_id in ids:
+        common = intersect(common, maintenance[monitor_id])
+    excluded = merged_seconds(common, watched_from, watched_to)
+    watched = max(0.0, (watched_to - watched_from).total_seconds() - excluded)
+    outages = outage_spans(ids, start, end, now)
+    spans = [
+        span
+        for monitor_id, found in outages.items()
+        for span in subtract(found, maintenance.get(monitor_id, ()))
+    ]
     down = merged_seconds(spans, watched_from, watched_to)
     incidents = (
         Incident.objects.filter(monitor_id__in=ids, started_at__lt=end)
         .filter(Q(resolved_at=None) | Q(resolved_at__gt=start))
         .count()
     )
-    return MonthlyUptime(start, end, watched, down, incidents)
+    return MonthlyUptime(start, end, watched, down, incidents, excluded)
 
 
 # -- retention ------------------------------------------------------------------------------

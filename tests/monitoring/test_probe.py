@@ -86,7 +86,7 @@ def test_the_probe_confirms_an_outage_and_its_recovery(site_a, web, client_tls):
 @pytest.mark.integration
 def test_caredesk_probe_runs_until_sigterm_and_stops_cleanly(child_env, tmp_path):
     def caredesk(*args, **kwargs):
-        return subprocess.run(  # noqa: S603 - our own command
+        return subprocess.run(
             [sys.executable, "-m", "caredesk", *args],
             env=child_env,
             cwd=tmp_path,
