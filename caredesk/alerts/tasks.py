@@ -1,0 +1,17 @@
+"""The alert delivery job.
+
+Enqueued by the receivers with ``run_after`` at the end of the grouping
+window, so an alert goes out seconds after its incident is confirmed; the
+scheduler also runs it every minute as a safety net for retries and for a
+worker that was away.
+"""
+
+from django_tasks import task
+
+from . import delivery
+
+
+@task()
+def deliver_alerts() -> int:
+    """Send every channel's due alerts; returns how many channels were served."""
+    return delivery.run()
