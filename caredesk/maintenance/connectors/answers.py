@@ -1,0 +1,125 @@
+"""The shapes a site's answers must have, checked strictly before anything is believed.
+
+Strict types (a version is a string, ``active`` is a boolean, not "yes"),
+bounded lengths and counts: a site that lies gets a :class:`BadAnswer`
+naming the first field that is wrong, and nothing of its answer is stored.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from .base import BadAnswer
+
+Slug = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^/\\\s]+$")]
+Version = Annotated[str, StringConstraints(max_length=64)]
+Name = Annotated[str, StringConstraints(max_length=300)]
+MAX_ITEMS = 2000
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
+
+
+class CompanionItem(Strict):
+    slug: Slug
+    name: Name
+    version: Version
+    active: bool
+    update: Version | None = None
+
+
+class CompanionCore(Strict):
+    version: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    update: Version | None = None
+
+
+class CompanionInventory(Strict):
+    connector: Version = ""
+    core: CompanionCore
+    php: Version
+    plugins: Annotated[list[CompanionItem], Field(max_length=MAX_ITEMS)]
+    themes: Annotated[list[CompanionItem], Field(max_length=MAX_ITEMS)]
+
+
+class CompanionFile(Strict):
+    name: Annotated[str, StringConstraints(max_length=300)]
+    size: Annotated[int, Field(ge=0, le=1 << 45)]
+    sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+
+
+class CompanionBackupItem(Strict):
+    kind: str
+    slug: Slug
+    version: Version = ""
+    archive: CompanionFile
+
+
+class CompanionBackup(Strict):
+    id: Annotated[str, StringConstraints(pattern=r"^[0-9]{8}-[0-9]{6}-[0-9a-f]{16}$")]
+    database: CompanionFile | None = None
+    items: Annotated[list[CompanionBackupItem], Field(max_length=MAX_ITEMS)]
+
+
+class CompanionUpdateResult(Strict):
+    kind: str
+    slug: Slug
+    status: Annotated[str, StringConstraints(pattern=r"^(updated|current|failed)$")]
+    from_: Annotated[Version | None, Field(alias="from")] = None
+    to: Version | None = None
+    error: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+
+class CompanionUpdate(Strict):
+    results: Annotated[list[CompanionUpdateResult], Field(max_length=MAX_ITEMS)]
+
+
+class RestPlugin(Strict):
+    plugin: Annotated[str, StringConstraints(min_length=1, max_length=300)]
+    status: str
+    name: Name
+    version: Version
+
+
+class RestRendered(Strict):
+    raw: Name | None = None
+    rendered: Name | None = None
+
+
+class RestTheme(Strict):
+    stylesheet: Slug
+    status: str
+    name: RestRendered | Name
+    version: Version
+
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def decode_json(body: bytes, *, who: str) -> Any:
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):
+        start = body[:60].decode("utf-8", errors="replace").strip()
+        raise BadAnswer(f"{who} did not answer in JSON (it began: {start!r})") from None
+
+
+def parse(model: type[Model], data: Any, *, who: str) -> Model:
+    """``data`` as ``model``, or :class:`BadAnswer` naming the first wrong field."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "the answer"
+        raise BadAnswer(f"{who} gave a wrong answer at {where}: {first['msg'].lower()}") from None
+
+
+def parse_list(model: type[Model], data: Any, *, who: str) -> list[Model]:
+    if not isinstance(data, list):
+        raise BadAnswer(f"{who} gave a wrong answer: a list was expected")
+    if len(data) > MAX_ITEMS:
+        raise BadAnswer(f"{who} listed {len(data):,} entries; at most {MAX_ITEMS:,} are believed")
+    return [parse(model, entry, who=f"{who} (entry {n + 1})") for n, entry in enumerate(data)]

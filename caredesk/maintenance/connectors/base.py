@@ -1,0 +1,156 @@
+"""What every connector offers, what it answers with, and how it fails.
+
+A connector talks to one site. Whatever the site does — hang, refuse, answer
+HTML where JSON was due, claim a version of a megabyte — the connector raises
+one of the errors below with a sentence a person can act on; callers record
+that sentence on the site and carry on with the next one.
+
+    ConnectorError
+    ├── NotConfigured   the site lacks what this connection kind needs (URL, key, user)
+    ├── Unsupported     this kind cannot do that (the REST API runs no updates)
+    ├── Unreachable     no connection: name, refused address, connect, TLS
+    ├── TimedOut        connected, but no whole answer in time
+    ├── AuthRefused     the site said no to our credentials (401/403, bad signature)
+    ├── BadAnswer       an answer we cannot believe: not JSON, wrong types, absurd sizes
+    └── RemoteFailed    the site understood and tried, and says it failed (with its reason)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class ConnectorError(Exception):
+    """Base of connector errors; ``str(error)`` is shown to staff as it is."""
+
+    kind = "error"
+
+
+class NotConfigured(ConnectorError):
+    kind = "not_configured"
+
+
+class Unsupported(ConnectorError):
+    kind = "unsupported"
+
+
+class Unreachable(ConnectorError):
+    kind = "unreachable"
+
+
+class TimedOut(ConnectorError):
+    kind = "timeout"
+
+
+class AuthRefused(ConnectorError):
+    kind = "auth"
+
+
+class BadAnswer(ConnectorError):
+    kind = "bad_answer"
+
+
+class RemoteFailed(ConnectorError):
+    kind = "remote_failed"
+
+
+ITEM_KINDS = ("core", "plugin", "theme")
+
+
+@dataclass(frozen=True, slots=True)
+class ItemRef:
+    """One thing that can be updated: ``("plugin", "akismet")``, ``("core", "wordpress")``."""
+
+    kind: str
+    slug: str
+
+    def as_json(self) -> dict[str, str]:
+        return {"kind": self.kind, "slug": self.slug}
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One installed component as a site reports it."""
+
+    kind: str
+    slug: str
+    name: str
+    version: str
+    active: bool = False
+    update: str = ""  # the newer version WordPress offers, or ""
+
+    @property
+    def ref(self) -> ItemRef:
+        return ItemRef(self.kind, self.slug)
+
+
+@dataclass(frozen=True, slots=True)
+class Inventory:
+    """What is installed on a site at one moment."""
+
+    core_version: str
+    php_version: str
+    items: list[Item] = field(default_factory=list)
+    connector_version: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateOutcome:
+    """What the site says happened to one item of an update request."""
+
+    ref: ItemRef
+    status: str  # "updated", "current" (nothing newer offered) or "failed"
+    from_version: str
+    to_version: str
+    error: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class BackupFile:
+    name: str
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class Backup:
+    """A backup the site made of itself, kept on the site until fetched."""
+
+    id: str
+    database: BackupFile | None
+    items: dict[ItemRef, BackupFile]
+    versions: dict[ItemRef, str]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "database": _file_json(self.database),
+            "items": [
+                {**ref.as_json(), "version": self.versions.get(ref, ""), "archive": _file_json(f)}
+                for ref, f in self.items.items()
+            ],
+        }
+
+
+def _file_json(f: BackupFile | None) -> dict[str, Any] | None:
+    return None if f is None else {"name": f.name, "size": f.size, "sha256": f.sha256}
+
+
+class Connector:
+    """One site through one kind of connection. Subclasses override what they can do."""
+
+    kind = ""
+    can_update = False
+
+    def inventory(self, *, refresh: bool = False) -> Inventory:
+        raise Unsupported(f"{self.kind} connections cannot take an inventory")
+
+    def backup(self, items: list[ItemRef], *, database: bool = True) -> Backup:
+        raise Unsupported(f"{self.kind} connections cannot take backups")
+
+    def update(self, items: list[ItemRef]) -> list[UpdateOutcome]:
+        raise Unsupported(f"{self.kind} connections cannot run updates")
+
+    def restore(self, backup_id: str, items: list[ItemRef], *, database: bool = False) -> None:
+        raise Unsupported(f"{self.kind} connections cannot restore backups")

@@ -1,0 +1,96 @@
+"""Scheduled inventories: a due column, claimed by a conditional update, one site a step."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import timedelta
+
+from django.db.models import Q
+
+from caredesk.clients.models import Connection, Platform, Site
+from caredesk.lib import clock
+
+from . import actions, connectors
+from .models import SiteMaintenance
+from .sites import settings_for
+
+CLAIM_HOLD = timedelta(minutes=15)  # a claimed site is not due again while its inventory runs
+
+
+def due_sites():
+    now = clock.now()
+    return (
+        Site.objects.filter(is_active=True, platform=Platform.WORDPRESS)
+        .exclude(connection=Connection.NONE)
+        .filter(
+            Q(maintenance__isnull=True)
+            | Q(maintenance__inventory_hours__gt=0, maintenance__next_inventory_at__isnull=True)
+            | Q(maintenance__inventory_hours__gt=0, maintenance__next_inventory_at__lte=now)
+        )
+        .order_by("id")
+    )
+
+
+def inventory_step() -> bool:
+    """Take the inventory of one due site; False when none is due."""
+    for site in due_sites()[:20]:
+        settings = settings_for(site)
+        if settings.inventory_hours == 0:
+            continue
+        now = clock.now()
+        claimed = SiteMaintenance.objects.filter(
+            pk=settings.pk, next_inventory_at=settings.next_inventory_at
+        ).update(next_inventory_at=now + CLAIM_HOLD, inventory_claimed_at=now)
+        if claimed != 1:
+            continue  # another worker took it
+        # A failure is recorded on the site; the next site is not held up.
+        with contextlib.suppress(connectors.ConnectorError):
+            actions.take_inventory(site)
+        return True
+    return False
+
+
+def take_due_inventories(limit: int = 200) -> int:
+    done = 0
+    while done < limit and inventory_step():
+        done += 1
+    return done
+
+
+def due_scans():
+    now = clock.now()
+    return (
+        Site.objects.filter(is_active=True, platform=Platform.WORDPRESS)
+        .filter(
+            Q(maintenance__isnull=True)
+            | Q(maintenance__scan_days__gt=0, maintenance__next_scan_at__isnull=True)
+            | Q(maintenance__scan_days__gt=0, maintenance__next_scan_at__lte=now)
+        )
+        .order_by("id")
+    )
+
+
+def scan_step() -> bool:
+    """Scan one site whose scan is due; False when none is."""
+    from .scan.run import scan_site  # the scan imports actions, which import this module's peers
+
+    for site in due_scans()[:20]:
+        settings = settings_for(site)
+        if settings.scan_days == 0:
+            continue
+        now = clock.now()
+        claimed = SiteMaintenance.objects.filter(
+            pk=settings.pk, next_scan_at=settings.next_scan_at
+        ).update(next_scan_at=now + CLAIM_HOLD)
+        if claimed != 1:
+            continue
+        scan_site(site)
+        return True
+    return False
+
+
+def run_due_scans(limit: int = 50) -> int:
+    done = 0
+    while done < limit and scan_step():
+        done += 1
+    return done

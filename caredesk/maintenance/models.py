@@ -1,0 +1,364 @@
+"""WordPress maintenance: what is installed, what changed, update runs, scans.
+
+The maintenance log is the record the monthly report reads ("plugin X
+updated from 1.0.0 to 1.1.0"): rows are only ever added, never changed or
+deleted, whether they come from comparing two inventories, from an update
+run or from a person logging work done elsewhere.
+"""
+
+from django.conf import settings
+from django.db import models
+
+from caredesk.clients.models import Site
+from caredesk.lib import clock
+
+
+class ItemKind(models.TextChoices):
+    CORE = "core", "WordPress core"
+    PLUGIN = "plugin", "Plugin"
+    THEME = "theme", "Theme"
+    PHP = "php", "PHP"
+    OTHER = "other", "Other"
+
+
+class SiteMaintenance(models.Model):
+    """Per-site maintenance settings and the state of its connection."""
+
+    site = models.OneToOneField(Site, on_delete=models.CASCADE, related_name="maintenance")
+    allow_private = models.BooleanField(
+        "allow private addresses",
+        default=False,
+        help_text="Let caredesk reach this site on loopback or private addresses "
+        "(a site on the agency's own network).",
+    )
+    health_path = models.CharField(
+        max_length=300, default="/", help_text="The page checked after updates."
+    )
+    health_keyword = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Text that page must contain after an update (e.g. the site's name). "
+        "Empty: HTTP 200 is enough.",
+    )
+    inventory_hours = models.PositiveIntegerField(
+        "inventory every (hours)", default=24, help_text="0 turns scheduled inventories off."
+    )
+    next_inventory_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    inventory_claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_inventory_at = models.DateTimeField(null=True, blank=True, editable=False)
+    scan_days = models.PositiveIntegerField(
+        "security scan every (days)", default=30, help_text="0 turns scheduled scans off."
+    )
+    next_scan_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    last_error = models.CharField(max_length=1000, blank=True, editable=False)
+    last_error_kind = models.CharField(max_length=30, blank=True, editable=False)
+    last_error_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = "site maintenance settings"
+        verbose_name_plural = "site maintenance settings"
+
+    def __str__(self) -> str:
+        return f"Maintenance of {self.site}"
+
+
+class Snapshot(models.Model):
+    """One inventory of a site: core, PHP, plugins and themes at that moment."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="snapshots")
+    taken_at = models.DateTimeField(default=clock.now, db_index=True)
+    connection = models.CharField(max_length=20)
+    core_version = models.CharField(max_length=64, blank=True)
+    php_version = models.CharField(max_length=64, blank=True)
+    connector_version = models.CharField(max_length=64, blank=True)
+    taken_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    update_run = models.ForeignKey(
+        "UpdateRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="snapshots"
+    )
+
+    class Meta:
+        ordering = ["-taken_at", "-id"]
+        get_latest_by = ["taken_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.site} at {self.taken_at:%Y-%m-%d %H:%M}"
+
+
+class SnapshotItem(models.Model):
+    snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="items")
+    kind = models.CharField(max_length=10, choices=ItemKind.choices)
+    slug = models.CharField(max_length=200)
+    name = models.CharField(max_length=300)
+    version = models.CharField(max_length=64, blank=True)
+    active = models.BooleanField(default=False)
+    update_version = models.CharField("update available", max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["kind", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["snapshot", "kind", "slug"], name="snapshot_item_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.version}"
+
+
+class Change(models.TextChoices):
+    UPDATED = "updated", "Updated"
+    DOWNGRADED = "downgraded", "Downgraded"
+    INSTALLED = "installed", "Installed"
+    REMOVED = "removed", "Removed"
+    DONE = "done", "Work done"
+
+
+class Source(models.TextChoices):
+    INVENTORY = "inventory", "Inventory"
+    UPDATE = "update", "Update run"
+    MANUAL = "manual", "Logged by hand"
+
+
+class AppendOnly(Exception):
+    """A maintenance log row cannot be changed or deleted once written."""
+
+
+class LogEntry(models.Model):
+    """One line of a site's maintenance log: what changed, from → to, when, by what or whom."""
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="maintenance_log")
+    kind = models.CharField(max_length=10, choices=ItemKind.choices)
+    slug = models.CharField(max_length=200, blank=True)
+    name = models.CharField(max_length=300)
+    change = models.CharField(max_length=12, choices=Change.choices)
+    from_version = models.CharField(max_length=64, blank=True)
+    to_version = models.CharField(max_length=64, blank=True)
+    at = models.DateTimeField(db_index=True, help_text="When the change happened.")
+    source = models.CharField(max_length=10, choices=Source.choices)
+    snapshot = models.ForeignKey(
+        Snapshot, null=True, blank=True, on_delete=models.SET_NULL, related_name="log_entries"
+    )
+    update_run = models.ForeignKey(
+        "UpdateRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="log_entries"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.TextField(blank=True)
+    recorded_at = models.DateTimeField(default=clock.now, editable=False)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = "maintenance log entry"
+        verbose_name_plural = "maintenance log"
+
+    def __str__(self) -> str:
+        if self.from_version or self.to_version:
+            return f"{self.name}: {self.from_version or '–'} → {self.to_version or '–'}"
+        return f"{self.name}: {self.get_change_display()}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise AppendOnly("maintenance log entries cannot be changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnly("maintenance log entries cannot be deleted")
+
+
+class RunState(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    ROLLED_BACK = "rolled_back", "Failed, rolled back"
+    FAILED = "failed", "Failed"
+
+
+class UpdateRun(models.Model):
+    """Updates of chosen items (or of all with an update) on one site, step by step."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="update_runs")
+    state = models.CharField(
+        max_length=12, choices=RunState.choices, default=RunState.QUEUED, db_index=True
+    )
+    all_items = models.BooleanField(
+        "everything with an update", default=False, help_text="Resolved when the run starts."
+    )
+    items = models.JSONField(default=list, blank=True, help_text='[{"kind": "plugin", "slug": …}]')
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    attempt = models.PositiveIntegerField(default=0)
+    backup_id = models.CharField(max_length=64, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Update run #{self.pk} on {self.site}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state in (RunState.SUCCEEDED, RunState.ROLLED_BACK, RunState.FAILED)
+
+
+class StepAction(models.TextChoices):
+    BACKUP = "backup", "Backup"
+    UPDATE = "update", "Update"
+    HEALTH = "health", "Health check"
+    ROLLBACK = "rollback", "Roll back"
+    INVENTORY = "inventory", "Inventory"
+
+
+class StepState(models.TextChoices):
+    PENDING = "pending", "Pending"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+    SKIPPED = "skipped", "Skipped"
+
+
+class UpdateStep(models.Model):
+    """One step of a run with its outcome; steps are added, never rewritten, across retries."""
+
+    run = models.ForeignKey(UpdateRun, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveIntegerField()
+    attempt = models.PositiveIntegerField(default=1)
+    action = models.CharField(max_length=10, choices=StepAction.choices)
+    item_kind = models.CharField(max_length=10, choices=ItemKind.choices, blank=True)
+    item_slug = models.CharField(max_length=200, blank=True)
+    item_name = models.CharField(max_length=300, blank=True)
+    state = models.CharField(max_length=10, choices=StepState.choices, default=StepState.PENDING)
+    from_version = models.CharField(max_length=64, blank=True)
+    to_version = models.CharField(max_length=64, blank=True)
+    detail = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["run", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "position"], name="update_step_position_once")
+        ]
+
+    def __str__(self) -> str:
+        what = f" {self.item_name or self.item_slug}" if self.item_slug else ""
+        return f"{self.get_action_display()}{what}: {self.get_state_display()}"
+
+
+class Vulnerability(models.Model):
+    """One record of an imported vulnerability feed (Wordfence Intelligence format)."""
+
+    feed_id = models.CharField(max_length=64, unique=True)
+    title = models.CharField(max_length=500)
+    cve = models.CharField("CVE", max_length=30, blank=True)
+    cvss_score = models.DecimalField("CVSS", max_digits=3, decimal_places=1, null=True, blank=True)
+    cvss_rating = models.CharField(max_length=20, blank=True)
+    cvss_vector = models.CharField(max_length=200, blank=True)
+    informational = models.BooleanField(default=False)
+    references = models.JSONField(default=list, blank=True)
+    published = models.DateTimeField(null=True, blank=True)
+    updated = models.DateTimeField(null=True, blank=True)
+    imported_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        ordering = ["-published", "feed_id"]
+        verbose_name_plural = "vulnerabilities"
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class AffectedSoftware(models.Model):
+    """A plugin, theme or core release line a vulnerability affects, with its version ranges."""
+
+    vulnerability = models.ForeignKey(
+        Vulnerability, on_delete=models.CASCADE, related_name="software"
+    )
+    kind = models.CharField(max_length=10, choices=ItemKind.choices)
+    slug = models.CharField(max_length=200, db_index=True)
+    name = models.CharField(max_length=300, blank=True)
+    # [{"from": "*", "from_inclusive": true, "to": "1.2.3", "to_inclusive": true}, ...]
+    ranges = models.JSONField(default=list)
+    patched_versions = models.JSONField(default=list, blank=True)
+    remediation = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        verbose_name_plural = "affected software"
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.slug}"
+
+
+class Severity(models.TextChoices):
+    INFO = "info", "Info"
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+    CRITICAL = "critical", "Critical"
+
+
+SEVERITY_ORDER = ["info", "low", "medium", "high", "critical"]
+
+
+class ScanRun(models.Model):
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="scans")
+    started_at = models.DateTimeField(default=clock.now, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    snapshot = models.ForeignKey(
+        Snapshot, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    checks_done = models.JSONField(default=list, blank=True)
+    notes = models.TextField(blank=True, help_text="Checks that could not be made, and why.")
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Scan of {self.site} at {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class Finding(models.Model):
+    """Something a scan found, with how bad it is and what to do about it."""
+
+    scan = models.ForeignKey(ScanRun, on_delete=models.CASCADE, related_name="findings")
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="findings")
+    key = models.CharField(max_length=300, help_text="The same problem has the same key.")
+    category = models.CharField(max_length=20)
+    severity = models.CharField(max_length=10, choices=Severity.choices, db_index=True)
+    title = models.CharField(max_length=500)
+    detail = models.TextField(blank=True)
+    advice = models.TextField(blank=True)
+    item_kind = models.CharField(max_length=10, blank=True)
+    item_slug = models.CharField(max_length=200, blank=True)
+    installed_version = models.CharField(max_length=64, blank=True)
+    fixed_in = models.CharField(max_length=64, blank=True)
+    cvss_score = models.DecimalField(max_digits=3, decimal_places=1, null=True, blank=True)
+    vulnerability = models.ForeignKey(
+        Vulnerability, null=True, blank=True, on_delete=models.SET_NULL, related_name="findings"
+    )
+
+    class Meta:
+        ordering = ["scan", "-cvss_score", "title"]
+
+    def __str__(self) -> str:
+        return f"[{self.get_severity_display()}] {self.title}"
+
+
+class MaintainedSite(Site):
+    """Sites as the maintenance admin lists them (inventory, updates, scans)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "WordPress site"
+        verbose_name_plural = "WordPress sites"

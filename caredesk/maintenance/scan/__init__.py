@@ -1,0 +1,1 @@
+"""Security scans: installed versions against a vulnerability feed, and checks from outside."""

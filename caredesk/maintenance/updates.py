@@ -1,0 +1,285 @@
+"""Update runs: backup first → update each item → health check → on failure, roll back.
+
+A run is a list of steps, each recorded with its outcome. :func:`advance`
+does one step and says whether there is more, so a worker drives a run and a
+test can stop it anywhere. A retried run keeps what stands — the backup, the
+updates not rolled back — and appends only the steps still to do, so nothing
+is done twice.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+from django.db.models import F, Max
+
+from caredesk.lib import clock
+
+from . import actions, connectors, health, signals
+from .connectors import ItemRef
+from .models import RunState, Snapshot, StepAction, StepState, UpdateRun, UpdateStep
+from .sites import connector_for
+
+logger = logging.getLogger(__name__)
+
+
+def claim(run_id: int) -> UpdateRun | None:
+    """Take a queued run for this process; None if another has it or it is not queued."""
+    now = clock.now()
+    taken = UpdateRun.objects.filter(pk=run_id, state=RunState.QUEUED, claimed_at=None).update(
+        state=RunState.RUNNING, claimed_at=now, attempt=F("attempt") + 1
+    )
+    if taken != 1:
+        return None
+    run = UpdateRun.objects.select_related("site").get(pk=run_id)
+    if run.started_at is None:
+        run.started_at = now
+        run.save(update_fields=["started_at"])
+    return run
+
+
+def execute(run_id: int) -> UpdateRun | None:
+    """Claim a run and drive it to its end (what a worker's task does)."""
+    run = claim(run_id)
+    if run is None:
+        return None
+    plan(run)
+    while advance(run):
+        pass
+    return run
+
+
+def refs_of(run: UpdateRun) -> list[ItemRef]:
+    return [ItemRef(item["kind"], item["slug"]) for item in run.items]
+
+
+@transaction.atomic
+def plan(run: UpdateRun) -> list[UpdateStep]:
+    """Append this attempt's steps: what does not already stand from an earlier attempt."""
+    latest = Snapshot.objects.filter(site=run.site).prefetch_related("items").first()
+    names = {(i.kind, i.slug): i.name for i in latest.items.all()} if latest else {}
+    if run.all_items and not run.items and latest is not None:
+        run.items = [
+            {"kind": i.kind, "slug": i.slug} for i in latest.items.all() if i.update_version
+        ]
+        run.save(update_fields=["items"])
+    steps = list(run.steps.all())
+    added: list[UpdateStep] = []
+
+    def add(action: str, ref: ItemRef | None = None, detail: str = "") -> None:
+        position = len(steps) + len(added) + 1
+        added.append(
+            UpdateStep(
+                run=run,
+                position=position,
+                attempt=run.attempt,
+                action=action,
+                item_kind=ref.kind if ref else "",
+                item_slug=ref.slug if ref else "",
+                item_name=names.get((ref.kind, ref.slug), ref.slug) if ref else "",
+                detail=detail,
+            )
+        )
+
+    refs = refs_of(run)
+    if refs:
+        if not any(s.action == StepAction.BACKUP and s.state == StepState.DONE for s in steps):
+            add(StepAction.BACKUP)
+        for ref in refs:
+            if not _stands(steps, ref):
+                add(StepAction.UPDATE, ref)
+        add(StepAction.HEALTH)
+    UpdateStep.objects.bulk_create(added)
+    return added
+
+
+def _stands(steps: list[UpdateStep], ref: ItemRef) -> bool:
+    """Whether an earlier attempt updated ``ref`` and nothing rolled it back since."""
+    mine = [s for s in steps if (s.item_kind, s.item_slug) == (ref.kind, ref.slug)]
+    for step in reversed(mine):
+        if step.action == StepAction.ROLLBACK and step.state == StepState.DONE:
+            return False
+        if step.action == StepAction.UPDATE:
+            return step.state in (StepState.DONE, StepState.SKIPPED) and bool(step.to_version)
+    return False
+
+
+def advance(run: UpdateRun) -> bool:
+    """Do the next pending step; False once the run is over (and recorded as such)."""
+    step = run.steps.filter(state=StepState.PENDING).order_by("position").first()
+    if step is None:
+        finish(run)
+        return False
+    step.state = StepState.RUNNING
+    step.started_at = clock.now()
+    step.save(update_fields=["state", "started_at"])
+    try:
+        _do(run, step)
+    except connectors.ConnectorError as error:
+        _end(step, StepState.FAILED, str(error))
+    except Exception as error:
+        # One odd site must not kill the worker or leave the step "running" forever.
+        logger.exception("update step %s failed unexpectedly", step.pk)
+        _end(step, StepState.FAILED, f"unexpected error: {type(error).__name__}: {error}")
+    if step.state == StepState.FAILED:
+        _after_failure(run, step)
+    return True
+
+
+def _end(step: UpdateStep, state: str, detail: str, **fields) -> None:
+    step.state = state
+    step.detail = detail[:4000]
+    step.finished_at = clock.now()
+    for name, value in fields.items():
+        setattr(step, name, value)
+    step.save()
+
+
+def _do(run: UpdateRun, step: UpdateStep) -> None:
+    if step.action == StepAction.BACKUP:
+        backup = connector_for(run.site).backup(refs_of(run), database=True)
+        run.backup_id = backup.id
+        run.save(update_fields=["backup_id"])
+        size = sum(f.size for f in backup.items.values()) + (
+            backup.database.size if backup.database else 0
+        )
+        _end(step, StepState.DONE, f"backup {backup.id} ({size:,} bytes)", data=backup.as_json())
+    elif step.action == StepAction.UPDATE:
+        ref = ItemRef(step.item_kind, step.item_slug)
+        outcome = connector_for(run.site).update([ref])[0]
+        versions = {"from_version": outcome.from_version, "to_version": outcome.to_version}
+        if outcome.status == "updated":
+            _end(step, StepState.DONE, "updated", **versions)
+        elif outcome.status == "current":
+            _end(step, StepState.SKIPPED, "no newer version offered", **versions)
+        else:
+            _end(step, StepState.FAILED, outcome.error or "the site says it failed", **versions)
+    elif step.action == StepAction.HEALTH:
+        verdict = health.check(run.site)
+        _end(step, StepState.DONE if verdict.ok else StepState.FAILED, verdict.detail)
+    elif step.action == StepAction.ROLLBACK:
+        if not run.backup_id:
+            _end(step, StepState.FAILED, "no backup to roll back from")
+            return
+        ref = ItemRef(step.item_kind, step.item_slug)
+        connector_for(run.site).restore(run.backup_id, [ref])
+        _end(step, StepState.DONE, f"restored from backup {run.backup_id}")
+
+
+@transaction.atomic
+def _after_failure(run: UpdateRun, failed: UpdateStep) -> None:
+    """Skip what is left; roll back what this run changed, unless that already happened."""
+    reason = f"not started: step {failed.position} ({failed.get_action_display()}) failed"
+    run.steps.filter(state=StepState.PENDING).update(
+        state=StepState.SKIPPED, detail=reason, finished_at=clock.now()
+    )
+    current = list(run.steps.filter(attempt=run.attempt))
+    if failed.action in (StepAction.BACKUP, StepAction.ROLLBACK) or any(
+        s.action == StepAction.ROLLBACK for s in current
+    ):
+        return  # nothing changed yet, or already rolling back: no second round
+    touched = [
+        s
+        for s in run.steps.filter(action=StepAction.UPDATE).order_by("position")
+        if s.state == StepState.FAILED
+        or (s.state == StepState.DONE and _stands(list(run.steps.all()), _ref(s)))
+    ]
+    touched_refs = list(dict.fromkeys(_ref(s) for s in touched))
+    if not touched_refs:
+        return
+    position = run.steps.aggregate(m=Max("position"))["m"] or 0
+    names = {_ref(s): s.item_name for s in touched}
+    new = [
+        UpdateStep(
+            run=run,
+            position=position + n + 1,
+            attempt=run.attempt,
+            action=StepAction.ROLLBACK,
+            item_kind=ref.kind,
+            item_slug=ref.slug,
+            item_name=names[ref],
+        )
+        for n, ref in enumerate(touched_refs)
+    ]
+    new.append(
+        UpdateStep(
+            run=run,
+            position=position + len(new) + 1,
+            attempt=run.attempt,
+            action=StepAction.HEALTH,
+            detail="after rolling back",
+        )
+    )
+    UpdateStep.objects.bulk_create(new)
+
+
+def _ref(step: UpdateStep) -> ItemRef:
+    return ItemRef(step.item_kind, step.item_slug)
+
+
+def finish(run: UpdateRun) -> None:
+    """Record the run's end, take an inventory (which logs from → to), tell who must know."""
+    current = list(run.steps.filter(attempt=run.attempt).order_by("position"))
+    failed = [s for s in current if s.state == StepState.FAILED]
+    rollbacks = [s for s in current if s.action == StepAction.ROLLBACK]
+    if not failed:
+        state, summary = RunState.SUCCEEDED, ""
+    elif rollbacks and all(s.state == StepState.DONE for s in rollbacks):
+        state = RunState.ROLLED_BACK
+        summary = f"{_describe(failed[0])}; the changed items were restored from the backup"
+    else:
+        state = RunState.FAILED
+        summary = _describe(failed[0])
+        if any(s.action == StepAction.ROLLBACK for s in failed):
+            summary += "; rolling back failed too: the site needs a person now"
+    if any(
+        s.state in (StepState.DONE, StepState.FAILED)
+        for s in current
+        if s.action
+        in (
+            StepAction.UPDATE,
+            StepAction.ROLLBACK,
+        )
+    ):
+        _inventory_after(run)
+    with transaction.atomic():
+        UpdateRun.objects.filter(pk=run.pk).update(
+            state=state, finished_at=clock.now(), error=summary, claimed_at=None
+        )
+        run.refresh_from_db()
+        if state != RunState.SUCCEEDED:
+            transaction.on_commit(
+                lambda: signals.update_failed.send_robust(
+                    sender=UpdateRun,
+                    run=run,
+                    site=run.site,
+                    rolled_back=state == RunState.ROLLED_BACK,
+                    failed_steps=failed,
+                    summary=f"Update run #{run.pk} on {run.site}: {summary}",
+                )
+            )
+
+
+def _inventory_after(run: UpdateRun) -> None:
+    position = (run.steps.aggregate(m=Max("position"))["m"] or 0) + 1
+    step = UpdateStep.objects.create(
+        run=run,
+        position=position,
+        attempt=run.attempt,
+        action=StepAction.INVENTORY,
+        state=StepState.RUNNING,
+        started_at=clock.now(),
+    )
+    try:
+        snapshot = actions.take_inventory(run.site, update_run=run, acting_user=run.requested_by)
+    except connectors.ConnectorError as error:
+        _end(step, StepState.FAILED, f"{error}; the next inventory will log the changes")
+        return
+    changed = snapshot.log_entries.count()
+    _end(step, StepState.DONE, f"{changed} change(s) logged")
+
+
+def _describe(step: UpdateStep) -> str:
+    what = f" of {step.item_name or step.item_slug}" if step.item_slug else ""
+    return f"{step.get_action_display().lower()}{what} failed: {step.detail}"
