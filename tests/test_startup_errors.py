@@ -14,7 +14,7 @@ GOOD_SECRET_KEY = "k" * 50
 @pytest.fixture
 def run_caredesk(tmp_path, child_env):
     def run(*args: str, **env: str) -> subprocess.CompletedProcess:
-        return subprocess.run(  # noqa: S603 - our own interpreter and module.
+        return subprocess.run(
             [sys.executable, "-m", "caredesk", *args],
             cwd=tmp_path,
             env={**child_env, **env},

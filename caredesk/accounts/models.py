@@ -19,7 +19,19 @@ STAFF_ROLES = frozenset({Role.ADMIN, Role.AGENT, Role.ACCOUNT_MANAGER})
 # Apps whose records every staff member may view and edit in the admin.
 # Users, roles and tokens of others stay with the agency admin.
 _STAFF_EDITABLE_APPS = frozenset(
-    {"clients", "plans", "sla", "tickets", "mail", "billing", "monitoring", "kb", "desk"}
+    {
+        "clients",
+        "plans",
+        "sla",
+        "tickets",
+        "mail",
+        "billing",
+        "monitoring",
+        "kb",
+        "desk",
+        "maintenance",
+        "reports",
+    }
 )
 
 

@@ -238,7 +238,7 @@ def _tool(name: str) -> str:
 def _pdf_text(pdf: bytes, tmp_path) -> str:
     path = tmp_path / "statement.pdf"
     path.write_bytes(pdf)
-    done = subprocess.run(  # noqa: S603 - a fixed tool on a file we wrote.
+    done = subprocess.run(
         [_tool("pdftotext"), "-layout", str(path), "-"], capture_output=True, check=True, text=True
     )
     return done.stdout
@@ -285,7 +285,7 @@ def test_statement_pdf_renders_to_an_a4_page(busy_may, tmp_path):
     pdf = tmp_path / "statement.pdf"
     pdf.write_bytes(export.statement_pdf(statement))
 
-    subprocess.run(  # noqa: S603 - a fixed tool on a file we wrote.
+    subprocess.run(
         [_tool("pdftoppm"), "-png", "-r", "60", "-singlefile", str(pdf), str(tmp_path / "page")],
         check=True,
     )
@@ -293,7 +293,7 @@ def test_statement_pdf_renders_to_an_a4_page(busy_may, tmp_path):
     png = (tmp_path / "page.png").read_bytes()
     width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
     assert abs(height / width - 297 / 210) < 0.01  # A4 portrait
-    info = subprocess.run(  # noqa: S603 - a fixed tool on a file we wrote.
+    info = subprocess.run(
         [_tool("pdfinfo"), str(pdf)], capture_output=True, check=True, text=True
     ).stdout
     assert re.search(r"^Pages:\s+1$", info, re.MULTILINE)

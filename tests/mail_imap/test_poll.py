@@ -27,7 +27,7 @@ def free_port() -> int:
 def imap_server():
     port = free_port()
     pymap = Path(sys.executable).parent / "pymap"
-    process = subprocess.Popen(  # noqa: S603 - a fixed program from our own venv
+    process = subprocess.Popen(
         [
             str(pymap),
             "--host",

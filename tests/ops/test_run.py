@@ -39,8 +39,8 @@ def get(port: int, path: str) -> int:
 
 
 def children_of(pid: int) -> set[int]:
-    out = subprocess.run(  # noqa: S603 - fixed command, our own pid.
-        ["ps", "--ppid", str(pid), "-o", "pid="],  # noqa: S607 - ps from PATH is fine in tests.
+    out = subprocess.run(
+        ["ps", "--ppid", str(pid), "-o", "pid="],
         capture_output=True,
         text=True,
         check=False,
@@ -58,7 +58,7 @@ def is_running(pid: int) -> bool:
 
 
 def caredesk(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(  # noqa: S603 - our own interpreter and module.
+    return subprocess.run(
         [sys.executable, "-m", "caredesk", *args],
         cwd=cwd,
         env=env,
@@ -72,7 +72,7 @@ def caredesk(env: dict[str, str], cwd: Path, *args: str) -> subprocess.Completed
 def test_run_serves_pages_and_stops_cleanly_on_sigterm(tmp_path, child_env):
     port = free_port()
     log = (tmp_path / "run.log").open("w")
-    process = subprocess.Popen(  # noqa: S603 - our own interpreter and module.
+    process = subprocess.Popen(
         [sys.executable, "-m", "caredesk", "run", "--port", str(port)],
         cwd=tmp_path,
         env=child_env,
