@@ -6,6 +6,7 @@ one line before exiting.
 """
 
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -240,6 +241,10 @@ else:
     # No mail server configured: keep every message as a file to read.
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = str(DATA_DIR / "sent-mail")
+# Monthly reports carry their PDF and pictures: this backend attaches them as the
+# outbox sends, then hands every message to the transport chosen above.
+CAREDESK_MAIL_TRANSPORT = EMAIL_BACKEND
+EMAIL_BACKEND = "caredesk.reports.mailbackend.EmailBackend"
 DEFAULT_FROM_EMAIL = env.text("CAREDESK_FROM_EMAIL", "caredesk <support@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -279,6 +284,20 @@ CAREDESK_MONITOR_RECHECK_SECONDS = env.integer("CAREDESK_MONITOR_RECHECK_SECONDS
 CAREDESK_PROBE_REGION = env.text("CAREDESK_PROBE_REGION", "local")
 CAREDESK_PROBE_CONCURRENCY = env.integer("CAREDESK_PROBE_CONCURRENCY", 500, minimum=1)
 CAREDESK_AGENCY_NAME = env.text("CAREDESK_AGENCY_NAME", "caredesk")
+# The agency's look on monthly reports: a logo file (PNG, JPEG or GIF), a colour, a footer.
+CAREDESK_REPORT_LOGO = env.text("CAREDESK_REPORT_LOGO", "")
+if CAREDESK_REPORT_LOGO:
+    _logo = Path(CAREDESK_REPORT_LOGO)
+    if _logo.suffix.lower() not in (".png", ".jpg", ".jpeg", ".gif") or not _logo.is_file():
+        raise ConfigError(
+            f"CAREDESK_REPORT_LOGO={CAREDESK_REPORT_LOGO!r} must be a PNG, JPEG or GIF file"
+        )
+CAREDESK_REPORT_COLOUR = env.text("CAREDESK_REPORT_COLOUR", "#1d4f91")
+if not re.fullmatch(r"#[0-9a-fA-F]{6}", CAREDESK_REPORT_COLOUR):
+    raise ConfigError(
+        f"CAREDESK_REPORT_COLOUR={CAREDESK_REPORT_COLOUR!r} must be a colour like #1d4f91"
+    )
+CAREDESK_REPORT_FOOTER = env.text("CAREDESK_REPORT_FOOTER", "")
 CAREDESK_SCHEDULER_LEASE_SECONDS = env.integer("CAREDESK_SCHEDULER_LEASE_SECONDS", 60, minimum=5)
 CAREDESK_TASK_RESULT_DAYS = env.integer("CAREDESK_TASK_RESULT_DAYS", 14, minimum=1)
 

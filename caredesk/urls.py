@@ -12,9 +12,10 @@ urlpatterns = [
     path("admin/import/<str:kind>/", import_csv_view, name="import_csv"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
-    path("mail/inbound/", include("anymail.urls")),
+    path("mail/inbound/", include("caredesk.mail.webhook_urls")),
     path("kb/", include("caredesk.kb.urls")),
     path("portal/", include("caredesk.portal.urls")),
+    path("reports/", include("caredesk.reports.urls")),
     path("", include("caredesk.widget.urls")),
     path("", include("caredesk.desk.urls")),
 ]

@@ -8,6 +8,9 @@ want=(python3-venv libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-de
 if [ "${1:-run}" = test ]; then
     # The browser tests drive Debian's Chromium; pdftoppm turns PDFs into images.
     want+=(chromium poppler-utils)
+    # The WordPress end-to-end tests run Debian's WordPress under php's own server
+    # against the local MariaDB; backups go through restic.
+    want+=(wordpress php-cli php-mysql php-zip mariadb-server restic)
 fi
 
 missing=()

@@ -120,3 +120,15 @@ def test_shell_runs_a_command(run_caredesk):
     result = run_caredesk("shell", "-c", "print(1+1)")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "2"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("CAREDESK_REPORT_COLOUR", "blue"),
+        ("CAREDESK_REPORT_LOGO", "/no/such/logo.png"),
+        ("CAREDESK_REPORT_LOGO", "/etc/hostname"),
+    ],
+)
+def test_bad_report_branding_names_the_variable(run_caredesk, name, value):
+    assert_one_line_error(run_caredesk("check", **{name: value}), name)

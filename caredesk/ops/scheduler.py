@@ -20,10 +20,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django_tasks.base import Task
 
+from caredesk.alerts import tasks as alert_tasks
 from caredesk.billing import tasks as billing_tasks
 from caredesk.lib import clock
 from caredesk.mail import tasks as mail_tasks
+from caredesk.maintenance import tasks as maintenance_tasks
 from caredesk.monitoring import tasks as monitoring_tasks
+from caredesk.reports import tasks as report_tasks
 from caredesk.tickets import tasks as ticket_tasks
 
 from . import tasks
@@ -49,6 +52,13 @@ SCHEDULE: list[Periodic] = [
     Periodic("billing-ledger", "10 0 * * *", billing_tasks.roll_ledgers),
     Periodic("monitor-rollups", "7 * * * *", monitoring_tasks.roll_up_results),
     Periodic("monitor-prune", "23 4 * * *", monitoring_tasks.prune_raw_results),
+    # Alerts go out seconds after confirmation by their own job; this catches retries
+    # and holds for a parent's outage.
+    Periodic("alert-delivery", "* * * * *", alert_tasks.deliver_alerts),
+    Periodic("maintenance-inventories", "*/10 * * * *", maintenance_tasks.take_due_inventories),
+    Periodic("maintenance-scans", "*/15 * * * *", maintenance_tasks.run_due_scans),
+    # Hourly in the first week of a month: builds and sends once last month is complete.
+    Periodic("monthly-reports", "20 * * * *", report_tasks.send_monthly_reports),
     Periodic("purge-expired-sessions", "17 3 * * *", tasks.purge_expired_sessions),
     Periodic("prune-task-results", "41 3 * * *", tasks.prune_task_results),
 ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import account, signin, statements, tickets
+from . import account, reports, signin, statements, tickets
 
 app_name = "portal"
 urlpatterns = [
@@ -17,6 +17,8 @@ urlpatterns = [
     path("tickets/<int:number>/reply/", tickets.reply, name="reply"),
     path("tickets/<int:number>/close/", tickets.close, name="close"),
     path("tickets/<int:number>/approve/", tickets.approve, name="approve"),
+    path("reports/", reports.report_list, name="reports"),
+    path("reports/<int:pk>/", reports.report_view, name="report"),
     path("statements/", statements.statement_list, name="statements"),
     path("statements/<int:pk>/<str:kind>/", statements.statement_file, name="statement_file"),
 ]

@@ -248,8 +248,10 @@ def _uptime(site: Site, monitors: list[Monitor], year: int, month: int, now: dat
         .order_by("hour")
         .values_list("hour", "p50_ms", "p95_ms")
     )
+    # A monitor switched off all month (the demo's, a site being moved) watched nothing.
+    monitored = bool(rollups) or any(m.enabled for m in monitors if m.kind == Kind.HTTP)
     return {
-        "monitored": bool(http_ids),
+        "monitored": monitored,
         "percent": figures.percent,
         "down_seconds": round(figures.down_seconds),
         "watched_seconds": round(figures.watched_seconds),

@@ -158,7 +158,7 @@ def _uptime(u: dict, site_id: int, mode: str, month_days: int) -> dict:
     ]
     return {
         **u,
-        "percent_text": percent(u["percent"]),
+        "percent_text": percent(u["percent"]) if u["monitored"] else "not monitored",
         "down_text": duration(u["down_seconds"]),
         "maintenance_text": duration(u["maintenance_seconds"]) if u["maintenance_seconds"] else "",
         "incidents": incidents,
@@ -168,6 +168,70 @@ def _uptime(u: dict, site_id: int, mode: str, month_days: int) -> dict:
         else "",
         "chart_cid": chart_cid(site_id),
         "tls": _tls(u["tls"]),
+    }
+
+
+SEVERITY_COLOURS = {
+    "critical": "#8c1d18",
+    "high": "#b3261e",
+    "medium": "#b45309",
+    "low": "#5b6478",
+    "info": "#5b6478",
+}
+CHANGE_WORDS = {
+    "updated": "updated",
+    "downgraded": "rolled back",
+    "installed": "installed",
+    "removed": "removed",
+}
+
+
+def _version_line(line: dict, mode: str) -> dict:
+    if line["change"] in ("updated", "downgraded"):
+        versions = f"{line['from'] or '?'} → {line['to'] or '?'}"
+    elif line["change"] == "installed":
+        versions = f"installed at {line['to']}" if line["to"] else "installed"
+    else:
+        versions = f"removed (was {line['from']})" if line["from"] else "removed"
+    return {
+        **line,
+        "versions": versions,
+        "words": CHANGE_WORDS.get(line["change"], line["change"]),
+        "when": local(line["at"]),
+    }
+
+
+def _maintenance(m: dict | None, site_id: int, mode: str) -> dict | None:
+    """The maintenance month in words: core, plugins and themes from → to, pending, the scan."""
+    if m is None:
+        return None
+    scan = m.get("scan")
+    if scan is not None:
+        counts = [
+            {"level": level, "count": count, "colour": SEVERITY_COLOURS[level]}
+            for level, count in scan["counts"].items()
+            if count
+        ]
+        scan = {
+            **scan,
+            "when": local(scan["last_at"]),
+            "counted": counts,
+            "all_clear": not scan["open"],
+            "open": [{**f, "colour": SEVERITY_COLOURS[f["severity"]]} for f in scan["open"]],
+        }
+    pending_core = [p for p in m["pending"] if p["kind"] == "core"]
+    return {
+        **m,
+        "core": [_version_line(line, mode) for line in m["core"]],
+        "extensions": [_version_line(line, mode) for line in m["plugins"] + m["themes"]],
+        "php": [_version_line(line, mode) for line in m["php"]],
+        "pending_core": pending_core[0] if pending_core else None,
+        "pending_other": [p for p in m["pending"] if p["kind"] != "core"],
+        "work": [{**w, "when": local(w["at"])} for w in m["work"]],
+        "scan": scan,
+        "log_url": _url("admin:maintenance_logentry_changelist", query={"site__id__exact": site_id})
+        if mode == PREVIEW
+        else "",
     }
 
 
@@ -185,7 +249,7 @@ def present(facts: dict, mode: str) -> dict:
                 "support": _support(site["support"], mode),
                 "hours": _site_hours(site["hours"]),
                 "uptime": _uptime(site["uptime"], site["id"], mode, month_days),
-                "maintenance": site.get("maintenance"),
+                "maintenance": _maintenance(site.get("maintenance"), site["id"], mode),
                 "url_desk": _url("desk:site", site["id"]) if mode == PREVIEW else "",
             }
         )

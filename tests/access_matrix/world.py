@@ -2,10 +2,10 @@
 
 Client A (Alpha Bakery) and client B (Beta Dental) each get a ticket with a
 public attachment and an internal note with its own attachment, a site with a
-monitor and a widget, a portal article on a shelf of its own, and a finalised
-statement. Every one of B's things carries a marker that no page shown to A's
-manager may contain, and the other way round; internal notes carry markers no
-client may ever see.
+monitor and a widget, a portal article on a shelf of its own, a finalised
+statement and a sent monthly report. Every one of B's things carries a marker
+that no page shown to A's manager may contain, and the other way round;
+internal notes carry markers no client may ever see.
 
 The cast mirrors the root conftest (agent, admin, manager of A, contact of B),
 built once per module: the matrix asks hundreds of questions of the same world.
@@ -25,7 +25,10 @@ from caredesk.clients.models import Contact, Organisation, Site
 from caredesk.desk.models import CannedReply
 from caredesk.kb import actions as kb_actions
 from caredesk.kb.models import Article, Category, Status, Visibility
+from caredesk.lib import clock
 from caredesk.monitoring.models import Monitor
+from caredesk.reports import actions as report_actions
+from caredesk.reports.models import Report, ReportState
 from caredesk.tickets import actions as ticket_actions
 from caredesk.tickets.models import Attachment, Message, MessageKind, Ticket
 
@@ -49,6 +52,7 @@ class Side:
     category: Category
     statement: Statement
     monitor: Monitor
+    report: Report
     markers: list[str] = field(default_factory=list)
     note_markers: list[str] = field(default_factory=list)
 
@@ -142,6 +146,12 @@ def _side(key: str, name: str, domain: str, person: str, agent: User) -> Side:
         currency="GBP",
         total=Decimal("12.00"),
     )
+    month = clock.now().date().replace(day=1)
+    (report,) = report_actions.do_build_reports(
+        month.year, month.month, organisations=[organisation.pk], acting_user=agent
+    )
+    Report.objects.filter(pk=report.pk).update(state=ReportState.SENT, sent_at=clock.now())
+    report.refresh_from_db()
     return Side(
         key=key,
         organisation=organisation,
@@ -155,6 +165,7 @@ def _side(key: str, name: str, domain: str, person: str, agent: User) -> Side:
         category=category,
         statement=statement,
         monitor=monitor,
+        report=report,
         markers=[
             name,
             email,

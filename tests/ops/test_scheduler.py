@@ -246,6 +246,19 @@ def test_default_schedule_has_the_housekeeping_jobs():
     assert len(names) == len(SCHEDULE)
 
 
+def test_default_schedule_runs_every_capabilitys_periodic_work():
+    names = {job.name for job in SCHEDULE}
+    assert {
+        "sla-sweep",
+        "mail-outbox",
+        "alert-delivery",
+        "maintenance-inventories",
+        "maintenance-scans",
+        "monthly-reports",
+        "monitor-rollups",
+    } <= names
+
+
 # --- the real worker and the command ---------------------------------------------------
 
 

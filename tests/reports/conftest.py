@@ -20,7 +20,10 @@ import time_machine
 
 from caredesk.accounts.models import Role, User
 from caredesk.billing.actions import do_log_time
-from caredesk.clients.models import Contact, Site
+from caredesk.clients.models import Contact, Platform, Site
+from caredesk.maintenance.actions import do_log_work, do_record_inventory, do_record_scan
+from caredesk.maintenance.connectors import Inventory, Item
+from caredesk.maintenance.scan.found import Found
 from caredesk.monitoring.engine import Outcome
 from caredesk.monitoring.models import Kind, Monitor
 from caredesk.monitoring.store import DbStore
@@ -150,6 +153,75 @@ def _every(monitor: Monitor, start: datetime, end: datetime, step: timedelta, do
         store.save_sync(batch[index : index + 1000])
 
 
+CF7_XSS = Found(
+    key="vuln:contact-form-7:cf7-2026-1",
+    category="vulnerability",
+    severity="high",
+    title="Contact Form 7 <= 5.9.2: stored cross-site scripting",
+    advice="Update the plugin.",
+    item_kind="plugin",
+    item_slug="contact-form-7",
+    installed_version="5.9",
+    fixed_in="5.9.3",
+    cvss_score=Decimal("7.2"),
+)
+XMLRPC = Found(
+    key="xmlrpc",
+    category="xmlrpc",
+    severity="medium",
+    title="xmlrpc.php answers",
+    advice="Block xmlrpc.php unless an app needs it.",
+)
+
+
+def _inventory(core: str, woo: str, cf7: str, cf7_update: str = "") -> Inventory:
+    return Inventory(
+        core,
+        "8.2.20",
+        [
+            Item("core", "wordpress", "WordPress", core, True),
+            Item("plugin", "woocommerce", "WooCommerce", woo, True),
+            Item("plugin", "contact-form-7", "Contact Form 7", cf7, True, cf7_update),
+            Item("theme", "storefront", "Storefront", "4.5.0", True),
+        ],
+    )
+
+
+def _upkeep(traveller, shop: Site, staff) -> None:
+    """The shop's maintenance month: core and a plugin updated, one pending, two scans."""
+    Site.objects.filter(pk=shop.pk).update(platform=Platform.WORDPRESS)
+    traveller.move_to(london(9, 28, 3))
+    do_record_inventory(shop, _inventory("6.6.1", "9.1.0", "5.9"))
+    traveller.move_to(london(10, 3, 4))
+    do_record_scan(
+        shop,
+        [CF7_XSS, XMLRPC],
+        started_at=london(10, 3, 4),
+        snapshot=None,
+        checks_done=["versions", "xmlrpc"],
+        notes=[],
+    )
+    traveller.move_to(london(10, 12, 3))
+    do_record_inventory(shop, _inventory("6.6.2", "9.1.2", "5.9", "5.9.3"))
+    traveller.move_to(london(10, 13, 11))
+    do_log_work(
+        shop,
+        name="Cleared 1 200 spam comments",
+        note="and turned on Akismet",
+        at=london(10, 13, 11),
+        acting_user=staff,
+    )
+    traveller.move_to(london(10, 20, 4))
+    do_record_scan(
+        shop,
+        [CF7_XSS],
+        started_at=london(10, 20, 4),
+        snapshot=None,
+        checks_done=["versions", "xmlrpc"],
+        notes=[],
+    )
+
+
 @pytest.fixture
 def october(
     traveller,
@@ -188,6 +260,7 @@ def october(
             category=categories[category],
         )
 
+    _upkeep(traveller, site_a, staff)
     # Monday 5 October, 09:00: two tickets on the shop.
     traveller.move_to(london(10, 5, 9))
     gallery = ticket("Gallery images missing", site_a, "maintenance")

@@ -1,12 +1,10 @@
 """Reports in the admin: list, intro edited through the form, hold, send and resend actions."""
 
-import pytest
 from django.urls import reverse
 
 from caredesk.mail.models import OutboundEmail
 from caredesk.reports.models import EventKind, Report, ReportState
 
-pytestmark = pytest.mark.urls("tests.reports.urls")
 LIST = "admin:reports_report_changelist"
 
 

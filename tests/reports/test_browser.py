@@ -56,7 +56,6 @@ def test_email_reads_well_wide_and_on_a_phone(browser, report, tmp_path):
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.urls("tests.reports.urls")
 def test_staff_preview_in_the_desks_look_with_working_source_links(
     live_server, page, report, admin_user, password, tmp_path
 ):

@@ -114,3 +114,31 @@ def test_another_clients_records_never_enter_the_report(facts, october):
     assert october["tickets"]["b"].number not in numbers
     assert {site["name"] for site in facts["sites"]} == {"Alpha shop", "Alpha blog"}
     assert facts["hours"]["entries"] == 5  # B's 200 minutes are B's
+
+
+def test_wordpress_core_and_plugins_are_the_logs_from_to_with_what_is_still_pending(facts):
+    m = _site(facts, "Alpha shop")["maintenance"]
+    assert [(c["name"], c["from"], c["to"]) for c in m["core"]] == [("WordPress", "6.6.1", "6.6.2")]
+    assert [(p["name"], p["from"], p["to"]) for p in m["plugins"]] == [
+        ("WooCommerce", "9.1.0", "9.1.2")
+    ]
+    assert m["themes"] == []
+    assert m["core_version"] == "6.6.2"
+    assert [(p["name"], p["version"], p["available"]) for p in m["pending"]] == [
+        ("Contact Form 7", "5.9", "5.9.3")
+    ]
+    assert [w["name"] for w in m["work"]] == ["Cleared 1 200 spam comments"]
+
+
+def test_the_scan_shows_the_last_scans_findings_and_what_was_fixed_since(facts):
+    scan = _site(facts, "Alpha shop")["maintenance"]["scan"]
+    assert scan["scans"] == 2
+    assert scan["counts"]["high"] == 1 and scan["counts"]["medium"] == 0
+    assert [(f["title"], f["fixed_in"], f["status"]) for f in scan["open"]] == [
+        ("Contact Form 7 <= 5.9.2: stored cross-site scripting", "5.9.3", "open")
+    ]
+    assert [f["title"] for f in scan["fixed"]] == ["xmlrpc.php answers"]
+
+
+def test_a_site_caredesk_keeps_no_maintenance_records_of_has_none(facts):
+    assert _site(facts, "Alpha blog")["maintenance"] is None

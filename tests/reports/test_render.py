@@ -54,6 +54,13 @@ def test_email_shows_the_months_figures_in_words(report, october):
         "New feature is not included in KIJO Care: 45 min",
         "1 h business time",  # the client's median first response
         "6 h 30 business time",  # the shop's
+        "updated 6.6.1 → 6.6.2 on 12 Oct",  # WordPress core, from the maintenance log
+        "9.1.0 → 9.1.2",  # WooCommerce
+        "Contact Form 7 5.9 → 5.9.3",  # still pending at the month's end
+        "1 high</span> open after the scan on 20 Oct",
+        "Update to 5.9.3.",
+        "Fixed this month: xmlrpc.php answers.",
+        "Cleared 1 200 spam comments",
     ):
         assert text in html, text
     assert "/admin/" not in html and "/tickets/" not in html  # no staff links for clients
@@ -62,7 +69,11 @@ def test_email_shows_the_months_figures_in_words(report, october):
 def test_text_part_and_subject_say_the_same(report):
     text = render.email_text(report)
     assert "Uptime: 99.93 %, 30 min down" in text
-    assert "&amp;" not in text and "<" not in text
+    assert "WordPress core: updated 6.6.1 → 6.6.2 on 12 Oct" in text
+    assert "- WooCommerce: 9.1.0 → 9.1.2 (12 Oct)" in text
+    assert "Security scan: 1 high open after the scan on 20 Oct" in text
+    assert "&amp;" not in text and "&lt;" not in text
+    assert not re.search(r"<[a-z/!]", text)  # no HTML in the text part
     assert render.subject(report) == "October 2026 maintenance report: Alpha Bakery"
 
 

@@ -5,8 +5,6 @@ from django.test import Client
 
 from caredesk.reports import actions
 
-pytestmark = pytest.mark.urls("tests.reports.urls")
-
 
 def client_for(user) -> Client:
     client = Client()
