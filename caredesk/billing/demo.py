@@ -6,14 +6,17 @@ statements have something to show whatever the day. Like the rest of the demo,
 running it twice writes nothing the second time.
 """
 
-from datetime import date
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import transaction
 
 from caredesk.accounts.models import User
 from caredesk.clients.models import Organisation
+from caredesk.lib import clock
 from caredesk.plans.models import WorkCategory
-from caredesk.tickets.actions import do_create_ticket
+from caredesk.tickets.actions import do_change_status, do_create_ticket, do_reply
 from caredesk.tickets.models import Ticket
 
 from . import periods
@@ -60,9 +63,21 @@ def _day(offset: int, day: int, today: date) -> date:
     return month_start.replace(day=min(day, today.day))
 
 
+def _at(day: date, hour: int, minute: int = 0) -> datetime:
+    """A moment of a work day on the agency's wall clock, never later than now."""
+    moment = datetime.combine(day, time(hour, minute), tzinfo=ZoneInfo(settings.TIME_ZONE))
+    return min(moment, clock.now())
+
+
 @transaction.atomic
 def load_demo_time() -> int:
-    """Create the demo tickets and their time once; returns how many rows were written."""
+    """Create the demo tickets and their time once; returns how many rows were written.
+
+    Each ticket is raised on its first day of work, answered within the hour
+    and, when its work ended last month, solved on its last day: written with
+    the clock replayed to those moments, so the SLA clocks and the monthly
+    report see a true history.
+    """
     staff = User.objects.filter(email=STAFF).first()
     if staff is None:
         return 0
@@ -75,23 +90,27 @@ def load_demo_time() -> int:
             or Ticket.objects.filter(organisation=organisation, subject=subject).exists()
         ):
             continue
-        ticket = do_create_ticket(
-            subject=subject,
-            body=subject,
-            channel="phone",
-            organisation=organisation,
-            category=WorkCategory.objects.filter(code=category).first(),
-            acting_user=staff,
-            notify_requester=False,
-        )
-        writes += 1
-        for offset, day, minutes, note in entries:
-            do_log_time(
-                ticket,
-                minutes,
+        days = [_day(offset, day, today) for offset, day, _, _ in entries]
+        with clock.replay(_at(days[0], 9, 40)):
+            ticket = do_create_ticket(
+                subject=subject,
+                body=subject,
+                channel="phone",
+                organisation=organisation,
+                site=organisation.sites.order_by("pk").first(),
+                category=WorkCategory.objects.filter(code=category).first(),
                 acting_user=staff,
-                work_date=_day(offset, day, today),
-                note=note,
+                notify_requester=False,
             )
+        with clock.replay(_at(days[0], 10, 25)):
+            do_reply(ticket, "Thanks, we are on it and will update you here.", acting_user=staff)
+        writes += 2
+        for (_, _, minutes, note), day in zip(entries, days, strict=True):
+            with clock.replay(_at(day, 16)):
+                do_log_time(ticket, minutes, acting_user=staff, work_date=day, note=note)
+            writes += 1
+        if all(offset < 0 for offset, _, _, _ in entries):
+            with clock.replay(_at(days[-1], 16, 30)):
+                do_change_status(ticket, "solved", acting_user=staff)
             writes += 1
     return writes

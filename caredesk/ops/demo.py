@@ -28,6 +28,8 @@ from caredesk.plans.models import (
 )
 from caredesk.sla.policy_io import import_policy, load_preset
 
+from .demo_history import load_demo_history
+
 CATEGORIES = [
     # code, name, description (the seeds' own words where they have them)
     (
@@ -329,13 +331,23 @@ def _upsert(model, lookup: dict, values: dict) -> bool:
     return bool(changed)
 
 
-@transaction.atomic
 def load_demo(*, activity: bool = True) -> int:
     """Load the demo; returns how many rows were created or changed (0 on a re-run).
 
-    ``activity`` adds a month of tickets and logged time; without it the demo is
-    the agencies' catalogues, clients, contacts and sites only.
+    ``activity`` adds a month of tickets and logged time, and last month's
+    maintenance and uptime history; without it the demo is the agencies'
+    catalogues, clients, contacts and sites only.
     """
+    writes = _load_clients(activity=activity)
+    if activity:
+        # Outside the clients' transaction: each outage commits as it happens, so the
+        # alerts and the downtime ticket it causes are made at their own moments.
+        writes += load_demo_history()
+    return writes
+
+
+@transaction.atomic
+def _load_clients(*, activity: bool) -> int:
     writes = 0
     # The first agency's promises also serve clients without a plan.
     policies = {

@@ -1,7 +1,9 @@
 """The one clock: aware UTC, and movable by time_machine."""
 
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
+import pytest
 import time_machine
 
 from caredesk.lib import clock
@@ -30,3 +32,16 @@ def test_today_utc_is_the_utc_date_not_the_local_one():
     # 23:30 UTC on 30 June is already 1 July in London (BST).
     with time_machine.travel(datetime(2026, 6, 30, 23, 30, tzinfo=UTC), tick=False):
         assert clock.today_utc() == date(2026, 6, 30)
+
+
+def test_replay_sets_now_inside_the_block_only():
+    past = datetime(2026, 10, 14, 9, 30, tzinfo=ZoneInfo("Europe/London"))
+    with clock.replay(past):
+        assert clock.now() == past and clock.now().tzinfo is UTC
+        assert clock.today_utc() == past.date()
+    assert clock.now() > past
+
+
+def test_replay_needs_an_aware_instant():
+    with pytest.raises(ValueError), clock.replay(datetime(2026, 10, 14, 9, 30)):  # noqa: DTZ001
+        pass
