@@ -9,6 +9,7 @@ from caredesk.billing.usage import usage_on
 from caredesk.clients import access
 from caredesk.monitoring.models import Incident
 from caredesk.plans.models import active_subscription
+from caredesk.reports.models import Report
 from caredesk.tickets import sla_report
 from caredesk.tickets.models import OPEN_STATUSES
 
@@ -72,6 +73,7 @@ def client(request, pk: int):
             "sla": sla_report.summary(organisation.pk, today.year, today.month),
             "month": today,
             "hours": hours_this_period(organisation.pk),
+            "reports": Report.objects.filter(organisation=organisation).order_by("-month")[:6],
             "incidents_open": Incident.objects.filter(
                 monitor__site__organisation=organisation, resolved_at=None
             ).count(),

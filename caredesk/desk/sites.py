@@ -10,6 +10,7 @@ from caredesk.tickets.models import OPEN_STATUSES
 from .charts import response_chart
 from .common import staff_only
 from .health import site_health
+from .upkeep import site_upkeep
 
 PERIODS = (7, 30)
 
@@ -32,6 +33,7 @@ def site(request, pk: int):
             "chart": response_chart(monitor, days, clock.now()) if monitor else None,
             "days": days,
             "periods": PERIODS,
+            "upkeep": site_upkeep(found) if found.platform == "wordpress" else None,
             "open_tickets": found.tickets.filter(status__in=OPEN_STATUSES)
             .select_related("priority")
             .order_by("-created_at")[:10],

@@ -61,3 +61,12 @@ def test_the_clients_list_links_to_the_client_page(desk, bakery):
 
 def test_missing_client_is_404(desk, agency):
     assert desk.get("/clients/999999/").status_code == 404
+
+
+def test_client_page_lists_the_monthly_reports_with_their_state(desk, omar, bakery):
+    from caredesk.reports.actions import do_build_reports
+
+    [report] = do_build_reports(2026, 5, organisations=[bakery.pk], acting_user=omar)
+    page = desk.get(f"/clients/{bakery.pk}/").content.decode()
+    assert "Monthly reports" in page and "May 2026" in page
+    assert f'href="/reports/{report.pk}/"' in page

@@ -102,3 +102,46 @@ def test_a_site_whose_monitors_never_ran_claims_no_uptime(desk, agency):
     page = desk.get(f"/sites/{paused.pk}/").content.decode()
     assert "(no checks yet)" in page
     assert "100.00 %" not in page
+
+
+def test_wordpress_card_shows_versions_updates_waiting_the_scan_and_the_log(desk, site, omar):
+    from caredesk.maintenance.actions import do_log_work, do_record_inventory, do_record_scan
+    from caredesk.maintenance.connectors import Inventory, Item
+    from caredesk.maintenance.scan.found import Found
+
+    do_record_inventory(
+        site,
+        Inventory(
+            "6.6.1",
+            "8.2.24",
+            [
+                Item("core", "wordpress", "WordPress", "6.6.1", True),
+                Item("plugin", "woocommerce", "WooCommerce", "9.3.1", True, "9.3.3"),
+            ],
+        ),
+    )
+    do_record_scan(
+        site,
+        [Found("headers:hsts", "headers", "low", "No HSTS header", advice="Send HSTS.")],
+        started_at=WEDNESDAY_9,
+        snapshot=None,
+        checks_done=["headers"],
+        notes=[],
+    )
+    do_log_work(site, acting_user=omar, name="Cleared the spam comments")
+    page = desk.get(f"/sites/{site.pk}/").content.decode()
+    assert "WordPress maintenance" in page
+    assert "<dt>WordPress</dt><dd>6.6.1</dd>" in page
+    assert "WooCommerce 9.3.1 → <strong>9.3.3</strong>" in page
+    assert '<span class="sev low">1 low</span>' in page
+    assert "Cleared the spam comments" in page
+
+
+def test_a_wordpress_site_never_inventoried_says_how_to_connect_it(desk, site):
+    page = desk.get(f"/sites/{site.pk}/").content.decode()
+    assert "has no inventory of this site yet" in page
+
+
+def test_a_site_that_is_not_wordpress_has_no_maintenance_card(desk, agency):
+    other = Site.objects.get(url__contains="stroudvalleyarts")
+    assert "WordPress maintenance" not in desk.get(f"/sites/{other.pk}/").content.decode()
