@@ -5,6 +5,12 @@ import sys
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["probe"]:
+        from caredesk.monitoring.engine import remote
+
+        # A remote probe has no database and no settings to load: it only talks to the API.
+        if remote.wants_remote(sys.argv[2:], os.environ):
+            sys.exit(remote.main(sys.argv[2:]))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "caredesk.settings")
     from caredesk.lib.env import ConfigError
 

@@ -23,6 +23,8 @@ from django.db import transaction
 from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from caredesk.lib import clock
+
 from .access_matrix.world import SHARED_WORD, Side, World, build_world, changed_tables, snapshot
 
 WEBHOOK_SECRET = "matrix:webhook-secret-not-sent-by-anyone"
@@ -69,6 +71,8 @@ REDIRECT = Expect(302)  # where is checked by the page's own tests
 # Who asks. "own"/"other" are the two client personas relative to the object's owner.
 STAFF_ROLES = ("anon", "agent", "admin")
 CLIENTS = {"a": "manager_a", "b": "contact_b"}
+# Machines with a token of their own, asked only where a case says what they get.
+MACHINES = ("probe",)
 
 
 @dataclass(frozen=True)
@@ -552,6 +556,30 @@ def _site(w, s):
     return {"organisation_id": s.organisation.pk, "name": "New site", "url": "https://new.example/"}
 
 
+# The remote probes' endpoints take a probe token only: a person's token is no probe's.
+PROBE_ONLY = {"anon": UNAUTHORISED, "agent": UNAUTHORISED, "client": UNAUTHORISED, "probe": OK}
+
+
+def _probe_results(w, s):
+    checked = clock.now().isoformat()
+    results = [{"monitor_id": w.a.monitor.pk, "checked_at": checked, "ok": True}]
+    return {"region": "matrix", "results": results}
+
+
+def _probe_heartbeat(w, s):
+    now = clock.now().isoformat()
+    figures = ("monitors", "checks", "failures", "missed", "lag_p50_ms", "lag_p99_ms")
+    return {
+        "name": "matrix@probe",
+        "region": "matrix",
+        "started_at": now,
+        "at": now,
+        "in_flight": 0,
+        "waiting_results": 0,
+        **dict.fromkeys(figures, 0),
+    }
+
+
 API = [
     Case(
         "api/v1/openapi.json",
@@ -750,6 +778,35 @@ API = [
         origin="b",
     ),
     Case("widget.js", "widget:script", lambda w, s: "/widget.js", EVERYONE),
+    Case(
+        "api/v1/probe/monitors",
+        "api:probe_monitors",
+        lambda w, s: "/api/v1/probe/monitors",
+        PROBE_ONLY,
+        api=True,
+    ),
+    Case(
+        "api/v1/probe/results",
+        "api:probe_results",
+        lambda w, s: "/api/v1/probe/results",
+        PROBE_ONLY,
+        method="post",
+        data=_probe_results,
+        json=True,
+        api=True,
+        writes=frozenset({"probe"}),
+    ),
+    Case(
+        "api/v1/probe/heartbeat",
+        "api:probe_heartbeat",
+        lambda w, s: "/api/v1/probe/heartbeat",
+        PROBE_ONLY,
+        method="post",
+        data=_probe_heartbeat,
+        json=True,
+        api=True,
+        writes=frozenset({"probe"}),
+    ),
 ]
 
 # Inbound mail webhooks answer only a provider holding the shared secret; nobody here has it,
@@ -1119,6 +1176,7 @@ def _expand(cases: list[Case]):
         else:
             rows += [(p, p, "a") for p in STAFF_ROLES]
             rows += [(persona, "client", key) for key, persona in CLIENTS.items()]
+        rows += [(p, p, "a") for p in MACHINES if p in case.expect]
         for persona, role, owner in rows:
             expect = case.outcome(role)
             if expect is None:
@@ -1217,6 +1275,8 @@ AGENT_APPS = {
 ADMIN_ONLY_APPS = {"auth", "accounts", "django_tasks_database", "alerts", "widget"}
 # Single models of an admin-only app that every staff member works with.
 AGENT_MODELS = {"widget.quarantinedsubmission"}  # spam triage is desk work
+# Single models of an agent app that only the agency admin may open.
+ADMIN_MODELS = {"monitoring.probetoken"}  # a probe token can report any site down
 
 
 def _changelists() -> list[tuple[str, str]]:
@@ -1230,9 +1290,10 @@ def test_every_admin_app_is_classified():
 
 def _changelist_params():
     for app_label, model in _changelists():
-        agent = (
-            OK if app_label in AGENT_APPS or f"{app_label}.{model}" in AGENT_MODELS else FORBIDDEN
-        )
+        label = f"{app_label}.{model}"
+        agent = OK if app_label in AGENT_APPS or label in AGENT_MODELS else FORBIDDEN
+        if label in ADMIN_MODELS:
+            agent = FORBIDDEN
         expect = {"anon": ADMIN_LOGIN, "agent": agent, "admin": OK, "client": ADMIN_LOGIN}
         case = Case(
             "admin:model",

@@ -1,7 +1,9 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.paginator import Paginator
 from django.utils.functional import cached_property
+
+from caredesk.lib import clock
 
 from .models import (
     WEEKDAYS,
@@ -12,6 +14,7 @@ from .models import (
     Monitor,
     Outage,
     Probe,
+    ProbeToken,
 )
 
 
@@ -45,6 +48,7 @@ class MonitorAdmin(admin.ModelAdmin):
         "state",
         "state_since",
         "failure_cause",
+        "failing_regions",
         "last_checked_at",
         "next_check_at",
         "is_default",
@@ -75,6 +79,7 @@ class MonitorAdmin(admin.ModelAdmin):
                     "timeout_seconds",
                     "failures_to_down",
                     "recoveries_to_up",
+                    "quorum",
                 )
             },
         ),
@@ -154,7 +159,83 @@ class HourlyRollupAdmin(ReadOnlyAdmin):
 
 @admin.register(Probe)
 class ProbeAdmin(ReadOnlyAdmin):
-    list_display = ("name", "region", "started_at", "last_seen_at", "stopped_at")
+    list_display = (
+        "name",
+        "region",
+        "alive",
+        "remote",
+        "version",
+        "started_at",
+        "last_seen_at",
+        "stopped_at",
+    )
+    list_filter = ("region", "remote")
+
+    @admin.display(boolean=True, description="counts toward quorums")
+    def alive(self, obj: Probe) -> bool:
+        return obj.is_alive()
+
+
+class ProbeTokenForm(forms.ModelForm):
+    class Meta:
+        model = ProbeToken
+        fields = ("name", "region")
+
+
+def _is_agency_admin(request) -> bool:
+    return bool(request.user.is_active and request.user.is_superuser)
+
+
+@admin.register(ProbeToken)
+class ProbeTokenAdmin(admin.ModelAdmin):
+    """Keys for remote probes: agency admins only (a token can report any site down)."""
+
+    list_display = ("region", "name", "prefix", "created_at", "last_used_at", "revoked_at")
+    list_filter = ("region", "revoked_at")
+    search_fields = ("name", "region", "prefix")
+    actions = ["revoke"]
+
+    def has_module_permission(self, request) -> bool:
+        return _is_agency_admin(request)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return _is_agency_admin(request)
+
+    def has_add_permission(self, request) -> bool:
+        return _is_agency_admin(request)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return _is_agency_admin(request)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return _is_agency_admin(request)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = ProbeTokenForm
+        return super().get_form(request, obj, change, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ()
+        return ("name", "region", "prefix", "created_at", "last_used_at")
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        token, secret = ProbeToken.issue(form.cleaned_data["name"], form.cleaned_data["region"])
+        obj.pk = token.pk
+        messages.warning(
+            request,
+            f"Probe token for {token.region} created. Copy it now, it will not be shown "
+            f"again: {secret}",
+        )
+
+    @admin.action(description="Revoke selected tokens")
+    def revoke(self, request, queryset):
+        count = queryset.filter(revoked_at=None).update(revoked_at=clock.now())
+        messages.success(request, f"{count} token(s) revoked.")
 
 
 class MaintenanceWindowForm(forms.ModelForm):

@@ -29,6 +29,7 @@ INTEGERS = (
     "tls_min_days",
     "failures_to_down",
     "recoveries_to_up",
+    "quorum",
 )
 FLAGS = ("keyword_absent", "follow_redirects", "allow_private", "enabled")
 OPTIONAL = (

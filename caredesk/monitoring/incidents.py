@@ -19,6 +19,8 @@ from django.conf import settings
 from django.db import transaction
 from django.dispatch import Signal
 
+from caredesk.lib import clock
+
 from .engine.spec import Outcome
 from .models import Incident, Monitor, Outage
 from .signals import incident_confirmed, incident_resolved
@@ -41,27 +43,65 @@ def _snapshot(monitor: Monitor) -> tuple:
     return tuple(getattr(monitor, name) for name in Monitor.STATE_FIELDS)
 
 
-def record_checks(monitors: dict[int, Monitor], outcomes: Iterable[Outcome]) -> set[int]:
+def record_checks(
+    monitors: dict[int, Monitor], outcomes: Iterable[Outcome], *, live_regions: int = 1
+) -> set[int]:
     """Advance each monitor's health through ``outcomes`` (oldest first) and act on the events.
 
-    The monitors are changed in memory; the caller saves them. Returns the ids
-    of those whose STATE_FIELDS changed (most batches: none, only the check
-    times move).
+    ``live_regions`` is how many regions have a probe running: the quorum of
+    regions a monitor needs is never more than that. The monitors are changed
+    in memory; the caller saves them. Returns the ids of those whose
+    STATE_FIELDS changed (most batches: none, only the check times move).
     """
     quiet = quiet_period()
     before = {pk: _snapshot(monitor) for pk, monitor in monitors.items()}
+    policies = {pk: monitor.quorum_policy(live_regions) for pk, monitor in monitors.items()}
     for outcome in outcomes:
         monitor = monitors[outcome.monitor_id]
-        health, change = advance(monitor.health, outcome.ok, outcome.checked_at, monitor.policy)
+        if _late(monitor, outcome):
+            continue  # history only: the monitor's health has moved on since
+        health, change = advance(
+            monitor.health,
+            outcome.ok,
+            outcome.checked_at,
+            policies[monitor.pk],
+            outcome.region,
+        )
         monitor.health = health
         if monitor.last_checked_at is None or outcome.checked_at > monitor.last_checked_at:
             monitor.last_checked_at = outcome.checked_at
             monitor.next_check_at = outcome.next_check_at or monitor.next_check_at
+        _ask_other_regions(monitor, outcome)
         if change is not None:
             _on_change(monitor, change, outcome, quiet)
         elif health.state is State.DOWN and not outcome.ok:
             _note_new_error(monitor, outcome)
     return {pk for pk, monitor in monitors.items() if _snapshot(monitor) != before[pk]}
+
+
+def _late(monitor: Monitor, outcome: Outcome) -> bool:
+    """A result older than the monitor's latest by more than an interval.
+
+    Results come in from every region in batches, a second or two apart, so
+    a little disorder is normal and counts. A probe that was cut off from the
+    server sends what it buffered: minutes-old checks that must not reopen
+    what newer checks from other regions settled since.
+    """
+    latest = monitor.last_checked_at
+    if latest is None:
+        return False
+    return outcome.checked_at < latest - timedelta(seconds=monitor.interval_seconds)
+
+
+def _ask_other_regions(monitor: Monitor, outcome: Outcome) -> None:
+    # While a change waits for confirmation, the other regions' probes check at
+    # their next poll instead of their next slot; once settled, nobody needs to.
+    if monitor.health.pending:
+        monitor.recheck_after = clock.now()
+        monitor.recheck_region = outcome.region[:32]
+    elif monitor.recheck_after is not None:
+        monitor.recheck_after = None
+        monitor.recheck_region = ""
 
 
 def _on_change(monitor: Monitor, change: Change, outcome: Outcome, quiet: timedelta) -> None:
@@ -100,6 +140,7 @@ def _confirm(monitor: Monitor, change: Change, outcome: Outcome, quiet: timedelt
         )
         reopened = incident is not None
     confirmed = _entry(change.at, "confirmed", outcome, describe(outcome))
+    confirmed["regions"] = list(monitor.failing_regions)  # the regions that agreed
     if incident is None:
         incident = Incident(
             monitor=monitor,

@@ -1,11 +1,18 @@
 """Monitors, their results, hourly rollups, incidents and outages, probes, maintenance windows."""
 
+import hashlib
+import secrets
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator, URLValidator
+from django.core.validators import (
+    MaxValueValidator,
+    MinValueValidator,
+    RegexValidator,
+    URLValidator,
+)
 from django.db import models
 from django.db.models import Q
 
@@ -18,6 +25,11 @@ from .state import Health, Policy, State
 
 MIN_INTERVAL, MAX_INTERVAL = 30, 3600
 MAX_TIMEOUT = 30  # seconds; also keeps every stored timing inside a small integer
+MAX_QUORUM = 10
+REGION_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$"
+validate_region = RegexValidator(
+    REGION_PATTERN, "Letters, digits, dots, dashes and underscores; at most 32 (e.g. eu-west)."
+)
 
 
 class Kind(models.TextChoices):
@@ -89,6 +101,15 @@ class Monitor(models.Model):
         default=2,
         validators=[MinValueValidator(1), MaxValueValidator(10)],
     )
+    quorum = models.PositiveSmallIntegerField(
+        "regions that must agree",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_QUORUM)],
+        help_text="How many probe regions must see the failures before the monitor is down "
+        "(never more than the regions whose probes are running). Empty: "
+        "CAREDESK_MONITOR_QUORUM (2).",
+    )
     allow_private = models.BooleanField(
         "allow private addresses",
         default=False,
@@ -121,6 +142,11 @@ class Monitor(models.Model):
     failing_since = models.DateTimeField(null=True, blank=True, editable=False)
     recovering_since = models.DateTimeField(null=True, blank=True, editable=False)
     failure_cause = models.CharField(max_length=600, blank=True, editable=False)
+    failing_regions = models.JSONField(default=list, blank=True, editable=False)
+    # A failure (or, while down, a good check) asks the other regions' probes to check
+    # at once rather than at their next slot; they find the request on their next poll.
+    recheck_after = models.DateTimeField(null=True, blank=True, db_index=True, editable=False)
+    recheck_region = models.CharField(max_length=32, blank=True, editable=False)
     last_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
     next_check_at = models.DateTimeField(null=True, blank=True, db_index=True, editable=False)
 
@@ -136,6 +162,9 @@ class Monitor(models.Model):
         "failing_since",
         "recovering_since",
         "failure_cause",
+        "failing_regions",
+        "recheck_after",
+        "recheck_region",
     )
     CHECK_FIELDS = ("last_checked_at", "next_check_at")  # move with every check
     HEALTH_FIELDS = STATE_FIELDS + CHECK_FIELDS
@@ -218,7 +247,18 @@ class Monitor(models.Model):
 
     @property
     def policy(self) -> Policy:
+        """The policy one probe applies to its own checks (it sees one region)."""
         return Policy(self.failures_to_down, self.recoveries_to_up)
+
+    def quorum_policy(self, live_regions: int) -> Policy:
+        """The policy for results from every region: ``live_regions`` are running now.
+
+        A quorum larger than the regions alive falls to their number, so a stopped
+        probe cannot hold back the confirmation of a real outage.
+        """
+        wanted = self.quorum or int(getattr(settings, "CAREDESK_MONITOR_QUORUM", 2))
+        regions = max(1, min(wanted, live_regions))
+        return Policy(self.failures_to_down, self.recoveries_to_up, regions)
 
     @property
     def health(self) -> Health:
@@ -229,6 +269,7 @@ class Monitor(models.Model):
             self.ok_streak,
             self.failing_since,
             self.recovering_since,
+            tuple(self.failing_regions or ()),
         )
 
     @health.setter
@@ -239,6 +280,7 @@ class Monitor(models.Model):
         self.ok_streak = health.oks
         self.failing_since = health.failing_since
         self.recovering_since = health.recovering_since
+        self.failing_regions = list(health.fail_regions)
 
 
 class CheckResult(models.Model):
@@ -359,21 +401,91 @@ class Outage(models.Model):
         return f"{self.monitor_id} {self.started_at:%Y-%m-%d %H:%M} – {self.ended_at or 'now'}"
 
 
+def _alive_since(now: datetime | None) -> datetime:
+    seconds = int(getattr(settings, "CAREDESK_PROBE_ALIVE_SECONDS", 90))
+    return (now or clock.now()) - timedelta(seconds=seconds)
+
+
+class ProbeQuerySet(models.QuerySet["Probe"]):
+    def alive(self, now: datetime | None = None) -> "ProbeQuerySet":
+        """Probes heard from lately and not stopped: the regions that count toward a quorum."""
+        return self.filter(stopped_at=None, last_seen_at__gte=_alive_since(now))
+
+
 class Probe(models.Model):
     """A running (or stopped) probe process, as its last heartbeat described it."""
 
     name = models.CharField(max_length=200, unique=True, help_text="region@host")
     region = models.CharField(max_length=32)
+    version = models.CharField(max_length=40, blank=True)
+    remote = models.BooleanField(default=False, help_text="Reports through the API.")
     started_at = models.DateTimeField()
     last_seen_at = models.DateTimeField()
     stopped_at = models.DateTimeField(null=True, blank=True)
     status = models.JSONField(default=dict, blank=True)
+
+    objects = ProbeQuerySet.as_manager()
 
     class Meta:
         ordering = ["region", "name"]
 
     def __str__(self) -> str:
         return self.name
+
+    def is_alive(self, now: datetime | None = None) -> bool:
+        return self.stopped_at is None and self.last_seen_at >= _alive_since(now)
+
+
+def _token_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class ProbeTokenQuerySet(models.QuerySet["ProbeToken"]):
+    def authenticate(self, presented: str) -> "ProbeToken | None":
+        """The live token matching ``presented``, or None. Compares hashes only."""
+        prefix, _, _ = presented.partition(".")
+        if not prefix.startswith("cdp") or len(presented) > 200 or not presented.isprintable():
+            return None
+        token = self.filter(prefix=prefix, revoked_at=None).first()
+        if token is None or not secrets.compare_digest(token.key_hash, _token_hash(presented)):
+            return None
+        return token
+
+
+class ProbeToken(models.Model):
+    """What a remote probe shows the API: one region's key. Only its hash is stored.
+
+    A token is bound to its region, so a stolen token cannot speak for another
+    region and make up a quorum on its own.
+    """
+
+    name = models.CharField(max_length=100, help_text="Where the probe runs, e.g. 'Frankfurt VM'.")
+    region = models.CharField(
+        max_length=32, validators=[validate_region], help_text="The probe's --region."
+    )
+    prefix = models.CharField(max_length=16, unique=True, editable=False)
+    key_hash = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ProbeTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["region", "-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.region}: {self.name} ({self.prefix}…)"
+
+    @classmethod
+    def issue(cls, name: str, region: str) -> tuple["ProbeToken", str]:
+        """Create a token and return it with the secret to show once."""
+        prefix = "cdp" + secrets.token_hex(6)
+        secret = f"{prefix}.{secrets.token_urlsafe(32)}"
+        token = cls.objects.create(
+            name=name, region=region, prefix=prefix, key_hash=_token_hash(secret)
+        )
+        return token, secret
 
 
 def site_zone(site: Site) -> ZoneInfo:

@@ -2,10 +2,14 @@
 
 One failed check proves little (a lost packet, a busy server, a bad route),
 so a monitor goes **down** only after ``Policy.failures`` failed checks in a
-row and comes back **up** only after ``Policy.recoveries`` good ones. The
-database side (:mod:`caredesk.monitoring.incidents`) turns the events returned
-here into incidents; the probe engine runs the same function to decide when
-to re-check sooner than the interval.
+row, seen from at least ``Policy.regions`` different regions (one bad network
+path between a probe and a site must not page anyone), and comes back **up**
+only after ``Policy.recoveries`` good ones. A good check from any region ends
+a run of failures; while recovering, failures end the recovery only when as
+many regions see them. The database side (:mod:`caredesk.monitoring.incidents`)
+turns the events returned here into incidents; each probe engine runs the same
+function over its own checks (one region) to decide when to re-check sooner
+than the interval.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ class Event(StrEnum):
 class Policy:
     failures: int = 2
     recoveries: int = 2
+    regions: int = 1  # distinct regions whose failures must agree before down
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +52,7 @@ class Health:
     oks: int = 0  # good checks in a row (likewise)
     failing_since: datetime | None = None  # first failed check of the current run
     recovering_since: datetime | None = None  # first good check of the current recovery
+    fail_regions: tuple[str, ...] = ()  # regions that saw the current run of failures (sorted)
 
     @property
     def pending(self) -> bool:
@@ -65,11 +71,13 @@ class Change:
     since: datetime  # first failed check (down side) or first good check (up side)
 
 
-def advance(health: Health, ok: bool, at: datetime, policy: Policy) -> tuple[Health, Change | None]:
-    """The health after one more check at ``at``, and the event it causes, if any."""
+def advance(
+    health: Health, ok: bool, at: datetime, policy: Policy, region: str = ""
+) -> tuple[Health, Change | None]:
+    """The health after one more check at ``at`` from ``region``, and the event it causes."""
     if ok:
         return _good(health, at, policy)
-    return _bad(health, at, policy)
+    return _bad(health, at, policy, region)
 
 
 def _good(health: Health, at: datetime, policy: Policy) -> tuple[Health, Change | None]:
@@ -79,7 +87,10 @@ def _good(health: Health, at: datetime, policy: Policy) -> tuple[Health, Change 
         if oks >= policy.recoveries:
             up = Health(State.UP, at, 0, policy.recoveries)
             return up, Change(Event.UP, at, since)
-        recovering = replace(health, oks=oks, recovering_since=since)
+        # From the first good check on, fail_regions collects the regions that still
+        # fail: only as many as the quorum can call the recovery off.
+        regions = health.fail_regions if health.oks else ()
+        recovering = replace(health, oks=oks, recovering_since=since, fail_regions=regions)
         return recovering, (None if health.oks else Change(Event.RECOVERING, at, since))
     oks = min(health.oks + 1, policy.recoveries)
     if health.state is State.UNKNOWN:
@@ -92,17 +103,29 @@ def _good(health: Health, at: datetime, policy: Policy) -> tuple[Health, Change 
     return replace(health, oks=oks), None
 
 
-def _bad(health: Health, at: datetime, policy: Policy) -> tuple[Health, Change | None]:
+def _bad(health: Health, at: datetime, policy: Policy, region: str) -> tuple[Health, Change | None]:
+    regions = health.fail_regions
+    if region not in regions:
+        regions = tuple(sorted((*regions, region)))
     if health.state is State.DOWN:
         fails = min(health.fails + 1, policy.failures)
+        if health.oks and len(regions) < policy.regions:
+            # Recovering, and too few regions still fail to call it off (one bad path).
+            return replace(health, fail_regions=regions), None
         if health.oks:
-            relapsed = replace(health, fails=fails, oks=0, recovering_since=None)
+            relapsed = replace(
+                health, fails=fails, oks=0, recovering_since=None, fail_regions=regions
+            )
             return relapsed, Change(Event.RELAPSE, at, at)
         return (health if fails == health.fails else replace(health, fails=fails)), None
-    fails = health.fails + 1
+    # Counting stops at the policy's number: from there on only another region can
+    # confirm, and a region that keeps failing alone must not grow the counter forever.
+    fails = min(health.fails + 1, policy.failures)
     since = health.failing_since or at  # set exactly while fails > 0
-    if fails >= policy.failures:
-        down = Health(State.DOWN, at, policy.failures, 0, failing_since=since)
+    if fails >= policy.failures and len(regions) >= policy.regions:
+        down = Health(State.DOWN, at, policy.failures, 0, failing_since=since, fail_regions=regions)
         return down, Change(Event.DOWN, at, since)
-    suspect = replace(health, fails=fails, oks=0, failing_since=since)
+    if health.fails and fails == health.fails and regions == health.fail_regions:
+        return health, None  # one region failing again, still waiting for another
+    suspect = replace(health, fails=fails, oks=0, failing_since=since, fail_regions=regions)
     return suspect, (None if health.fails else Change(Event.SUSPECT, at, since))

@@ -8,7 +8,12 @@ Changes are found by polling ``Monitor.updated_at``. Each poll looks back an
 extra minute (a transaction that committed late carries an earlier
 timestamp); rows seen again are ignored by the engine because their version
 has not changed. Once a minute the whole list of enabled monitors is sent,
-which also catches deletions and sites switched off.
+which also catches deletions and sites switched off. Each poll also lists
+the re-checks other regions ask for (``Monitor.recheck_after``).
+
+The module-level functions (:func:`monitor_changes`, :func:`save_results`,
+:func:`record_heartbeat`) are what the remote probes' API calls too: a
+result is handled the same whichever way it arrived.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from caredesk.lib import clock
 
 from . import incidents
 from .engine.spec import DEFAULT_STATUS, Kind, MonitorSpec, Outcome, parse_status_ranges
-from .engine.store import MonitorChanges, ProbeStatus
+from .engine.store import MonitorChanges, ProbeStatus, caredesk_version
 from .models import PROBE_KINDS, CheckResult, Monitor, Probe
 from .state import Health, Policy, State
 
@@ -64,7 +69,16 @@ SPEC_FIELDS = (
 )
 
 
-LOADED_FIELDS = ("site_id", "failures_to_down", "recoveries_to_up", *Monitor.HEALTH_FIELDS)
+LOADED_FIELDS = (
+    "site_id",
+    "interval_seconds",
+    "failures_to_down",
+    "recoveries_to_up",
+    "quorum",
+    *Monitor.HEALTH_FIELDS,
+)
+# A re-check request is listed on every poll for this long; each probe serves it once.
+RECHECK_WINDOW = timedelta(minutes=2)
 
 
 def recheck_seconds() -> float:
@@ -102,6 +116,7 @@ def spec_from_row(row: dict) -> MonitorSpec:
             row["ok_streak"],
             row["failing_since"],
             row["recovering_since"],
+            tuple(row["failing_regions"] or ()),
         ),
         version=row["updated_at"].isoformat(),
     )
@@ -118,8 +133,9 @@ def result_row(outcome: Outcome) -> CheckResult:
         region=outcome.region[:32],
         ok=outcome.ok,
         status_code=outcome.status_code,
-        error_kind=outcome.error_kind[:20],
-        error=outcome.error[:500],
+        error_kind=outcome.error_kind[:20].replace("\x00", ""),
+        # A site's garbled answer may hold a NUL, which PostgreSQL cannot store.
+        error=outcome.error[:500].replace("\x00", ""),
         dns_ms=_small(outcome.dns_ms),
         connect_ms=_small(outcome.connect_ms),
         tls_ms=_small(outcome.tls_ms),
@@ -133,7 +149,7 @@ def result_row(outcome: Outcome) -> CheckResult:
 
 @dataclass(frozen=True)
 class Cursor:
-    since: datetime
+    since: datetime  # this server's clock at the previous poll
     full_at: float  # monotonic time of the last full listing
 
 
@@ -186,49 +202,135 @@ class DbStore:
     # -- the same, synchronous (tests call these directly) -----------------------------------
 
     def load_sync(self, cursor: object) -> MonitorChanges:
-        now = clock.now()
         previous = cursor if isinstance(cursor, Cursor) else None
-        runnable = Monitor.objects.filter(kind__in=PROBE_KINDS)
-        if previous is None or time.monotonic() - previous.full_at >= self.full_every:
-            rows = runnable.filter(enabled=True, site__is_active=True).values(*SPEC_FIELDS)
-            specs = [self.adjust(spec_from_row(row)) for row in rows]
-            return MonitorChanges(specs, complete=True, cursor=Cursor(now, time.monotonic()))
-        rows = runnable.filter(updated_at__gte=previous.since - self.look_back).values(*SPEC_FIELDS)
-        specs, removed = [], []
-        for row in rows:
-            if row["enabled"] and row["site__is_active"]:
-                specs.append(self.adjust(spec_from_row(row)))
-            else:
-                removed.append(row["id"])
-        return MonitorChanges(specs, removed, cursor=Cursor(now, previous.full_at))
+        full = previous is None or time.monotonic() - previous.full_at >= self.full_every
+        changes = monitor_changes(
+            None if previous is None else previous.since - self.look_back,
+            full=full,
+            region=self.region,
+            adjust=self.adjust,
+        )
+        full_at = time.monotonic() if previous is None or full else previous.full_at
+        changes.cursor = Cursor(changes.cursor, full_at)
+        return changes
 
-    @transaction.atomic
     def save_sync(self, outcomes: list[Outcome]) -> None:
-        ids = {outcome.monitor_id for outcome in outcomes}
-        # Locked in id order: two probes saving at once queue instead of deadlocking.
-        rows = Monitor.objects.select_for_update().filter(pk__in=ids).order_by("pk")
-        monitors = {m.pk: m for m in rows.only(*LOADED_FIELDS)}
-        kept = sorted(
-            (o for o in outcomes if o.monitor_id in monitors), key=lambda o: o.checked_at
-        )  # results of monitors deleted meanwhile are dropped
-        CheckResult.objects.bulk_create([result_row(outcome) for outcome in kept])
-        changed = incidents.record_checks(monitors, kept)
-        _save_check_times(list(monitors.values()))
-        if changed:
-            Monitor.objects.bulk_update([monitors[pk] for pk in changed], Monitor.STATE_FIELDS)
+        save_results(outcomes)
 
     def heartbeat_sync(self, status: ProbeStatus) -> None:
-        figures = {k: v for k, v in asdict(status).items() if not isinstance(v, datetime)}
-        Probe.objects.update_or_create(
-            name=self.name,
-            defaults={
-                "region": status.region,
-                "started_at": status.started_at,
-                "last_seen_at": status.at,
-                "stopped_at": status.at if status.stopping else None,
-                "status": figures,
-            },
-        )
+        record_heartbeat(self.name, status, seen_at=status.at, version=caredesk_version())
+
+
+def monitor_changes(
+    since: datetime | None,
+    *,
+    full: bool,
+    region: str,
+    adjust: Callable[[MonitorSpec], MonitorSpec] = lambda spec: spec,
+) -> MonitorChanges:
+    """Monitors for a probe of ``region``: all of them, or those changed since ``since``.
+
+    The cursor returned is this server's clock: hand it back (less a look-back
+    for late commits) as the next ``since``.
+    """
+    now = clock.now()
+    runnable = Monitor.objects.filter(kind__in=PROBE_KINDS)
+    rechecks = pending_rechecks(region, now)
+    if full or since is None:
+        rows = runnable.filter(enabled=True, site__is_active=True).values(*SPEC_FIELDS)
+        specs = [adjust(spec_from_row(row)) for row in rows]
+        return MonitorChanges(specs, complete=True, cursor=now, rechecks=rechecks)
+    rows = runnable.filter(updated_at__gte=since).values(*SPEC_FIELDS)
+    specs, removed = [], []
+    for row in rows:
+        if row["enabled"] and row["site__is_active"]:
+            specs.append(adjust(spec_from_row(row)))
+        else:
+            removed.append(row["id"])
+    return MonitorChanges(specs, removed, cursor=now, rechecks=rechecks)
+
+
+def pending_rechecks(region: str, now: datetime) -> list[tuple[int, datetime]]:
+    """Re-checks other regions asked for lately: (monitor id, requested at)."""
+    rows = (
+        Monitor.objects.filter(recheck_after__gte=now - RECHECK_WINDOW, enabled=True)
+        .exclude(recheck_region=region)
+        .values_list("id", "recheck_after")
+    )
+    return list(rows)
+
+
+def live_regions(now: datetime | None = None) -> set[str]:
+    """Regions with a probe heard from lately: how many can take part in a quorum."""
+    return set(Probe.objects.alive(now).values_list("region", flat=True).distinct())
+
+
+@transaction.atomic
+def save_results(outcomes: Sequence[Outcome], *, dedupe: bool = False) -> int:
+    """Store a batch of results and act on what they say; returns how many were new.
+
+    ``dedupe`` skips results already stored (same monitor, region and check
+    time): a remote probe sends a batch again when it did not hear the answer.
+    """
+    ids = {outcome.monitor_id for outcome in outcomes}
+    # Locked in id order: two probes saving at once queue instead of deadlocking.
+    rows = Monitor.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+    monitors = {m.pk: m for m in rows.only(*LOADED_FIELDS)}
+    kept = sorted(
+        (o for o in outcomes if o.monitor_id in monitors), key=lambda o: o.checked_at
+    )  # results of monitors deleted meanwhile are dropped
+    if dedupe:
+        kept = _not_stored(kept)
+    CheckResult.objects.bulk_create([result_row(outcome) for outcome in kept])
+    # The regions of this batch count even before their first heartbeat arrives.
+    regions = live_regions() | {outcome.region for outcome in kept}
+    changed = incidents.record_checks(monitors, kept, live_regions=len(regions))
+    _save_check_times(list(monitors.values()))
+    if changed:
+        Monitor.objects.bulk_update([monitors[pk] for pk in changed], Monitor.STATE_FIELDS)
+    return len(kept)
+
+
+def _not_stored(outcomes: list[Outcome]) -> list[Outcome]:
+    if not outcomes:
+        return outcomes
+    # Runs after the monitors are locked: a batch sent twice at once waits for the
+    # first copy to commit, then finds its rows here.
+    stored = set(
+        CheckResult.objects.filter(
+            monitor_id__in={o.monitor_id for o in outcomes},
+            region__in={o.region[:32] for o in outcomes},
+            checked_at__gte=outcomes[0].checked_at,
+            checked_at__lte=outcomes[-1].checked_at,
+        ).values_list("monitor_id", "region", "checked_at")
+    )
+    fresh = []
+    for outcome in outcomes:
+        key = (outcome.monitor_id, outcome.region[:32], outcome.checked_at)
+        if key not in stored:
+            stored.add(key)
+            fresh.append(outcome)
+    return fresh
+
+
+def record_heartbeat(
+    name: str, status: ProbeStatus, *, seen_at: datetime, version: str = "", remote: bool = False
+) -> Probe:
+    """Keep one row per probe; ``seen_at`` is this server's clock (liveness is judged by it)."""
+    figures = {k: v for k, v in asdict(status).items() if not isinstance(v, datetime)}
+    probe, _ = Probe.objects.update_or_create(
+        name=name,
+        defaults={
+            "region": status.region,
+            "version": version,
+            "remote": remote,
+            "started_at": status.started_at,
+            "last_seen_at": seen_at,
+            "stopped_at": seen_at if status.stopping else None,
+            "status": figures,
+        },
+    )
+    return probe
 
 
 def _save_check_times(monitors: list[Monitor]) -> None:

@@ -26,7 +26,7 @@ from caredesk.desk.models import CannedReply
 from caredesk.kb import actions as kb_actions
 from caredesk.kb.models import Article, Category, Status, Visibility
 from caredesk.lib import clock
-from caredesk.monitoring.models import Monitor
+from caredesk.monitoring.models import Monitor, ProbeToken
 from caredesk.reports import actions as report_actions
 from caredesk.reports.models import Report, ReportState
 from caredesk.tickets import actions as ticket_actions
@@ -66,7 +66,7 @@ class World:
     canned: CannedReply
     public_article: Article
     sessions: dict[str, str]  # persona -> session key
-    tokens: dict[str, str]  # persona -> API secret
+    tokens: dict[str, str]  # persona -> API secret (and "probe" -> a probe token)
     baseline: dict = field(default_factory=dict)  # snapshot() of the world as built
 
     def side(self, key: str) -> Side:
@@ -207,12 +207,17 @@ def build_world() -> World:
         signed_in.force_login(user)
         sessions[persona] = signed_in.session.session_key
     tokens = {persona: ApiToken.issue(user, "matrix")[1] for persona, user in users.items()}
+    tokens["probe"] = ProbeToken.issue("matrix", "matrix")[1]  # a remote probe, no user
     return World(agent, admin, a, b, canned, public_article, sessions, tokens)
 
 
 # Rows that change by design on every request, whoever asks: the session store
 # (a visit may refresh it) and a token's "last used" stamp (the API's own bookkeeping).
-_VOLATILE = {"sessions.session": None, "accounts.apitoken": {"last_used_at"}}
+_VOLATILE = {
+    "sessions.session": None,
+    "accounts.apitoken": {"last_used_at"},
+    "monitoring.probetoken": {"last_used_at"},
+}
 
 
 def snapshot() -> dict[str, list[tuple]]:

@@ -14,7 +14,7 @@ def at(minutes: float) -> datetime:
     return T0 + timedelta(minutes=minutes)
 
 
-def outcome(monitor: Monitor, when: datetime, ok: bool, **fields) -> Outcome:
+def outcome(monitor: Monitor, when: datetime, ok: bool, region: str = "test", **fields) -> Outcome:
     if not ok:
         fields.setdefault("error_kind", "status")
         fields.setdefault("error", "HTTP 500 (expected 200-399)")
@@ -22,7 +22,7 @@ def outcome(monitor: Monitor, when: datetime, ok: bool, **fields) -> Outcome:
     else:
         fields.setdefault("status_code", 200)
         fields.setdefault("total_ms", 120)
-    return Outcome(monitor.pk, when, "test", ok, **fields)
+    return Outcome(monitor.pk, when, region, ok, **fields)
 
 
 def feed(store, monitor: Monitor, marks: str, start: float = 0.0, step: float = 1.0) -> None:

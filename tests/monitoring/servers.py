@@ -6,6 +6,7 @@ One server answers on every path with the behaviour registered for it:
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import ssl
 import threading
@@ -117,3 +118,86 @@ def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+class Relay:
+    """A TCP relay on 127.0.0.1 in front of another server, to take that server "away".
+
+    ``stop()`` closes the port (connections are refused, as from a server that
+    is down) and ``start()`` opens the same port again. With ``drop_answers``
+    set, requests reach the server but its answers are thrown away: the client
+    sees the connection close, as after a timeout, though the server did the work.
+    """
+
+    def __init__(self, host: str, port: int) -> None:
+        self.upstream = (host, port)
+        self.port = 0
+        self.drop_answers = False
+        self.dropped = 0
+        self._listener: socket.socket | None = None
+        self._open: set[socket.socket] = set()
+        self._lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> Relay:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(64)
+        self.port = listener.getsockname()[1]
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            # shutdown() wakes the thread blocked in accept(); close() alone would not,
+            # and the port would go on taking connections.
+            _close(listener)
+        with self._lock:
+            for sock in self._open:
+                _close(sock)
+            self._open.clear()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return  # closed by stop()
+            try:
+                server = socket.create_connection(self.upstream, timeout=5)
+            except OSError:
+                _close(client)
+                continue
+            server.settimeout(None)
+            with self._lock:
+                self._open.update((client, server))
+            drop = self.drop_answers
+            threading.Thread(target=self._pipe, args=(client, server, False), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(server, client, drop), daemon=True).start()
+
+    def _pipe(self, source: socket.socket, target: socket.socket, drop: bool) -> None:
+        try:
+            while data := source.recv(65536):
+                if not drop:
+                    target.sendall(data)
+        except OSError:
+            pass
+        finally:
+            if drop:
+                self.dropped += 1
+            for sock in (source, target):
+                _close(sock)
+                with self._lock:
+                    self._open.discard(sock)
+
+
+def _close(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+    sock.close()

@@ -215,9 +215,52 @@ def test_the_engine_never_imports_django():
     code = (
         "import sys\n"
         "import caredesk.monitoring.engine, caredesk.monitoring.engine.runner\n"
+        "import caredesk.monitoring.engine.api, caredesk.monitoring.engine.remote\n"
         "import caredesk.monitoring.state, caredesk.lib.netguard\n"
         "bad = sorted(m for m in sys.modules if m == 'django' or m.startswith('django.'))\n"
         "assert not bad, bad\n"
     )
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
     subprocess.run([sys.executable, "-c", code], check=True, env=env)
+
+
+def test_another_regions_request_is_checked_at_once_and_only_once():
+    checks = FakeChecks()
+    store = MemoryStore(specs(2, interval=60.0))  # first checks spread over a minute
+
+    async def ask(engine):
+        await asyncio.sleep(0.15)
+        store.ask_recheck(1, clock.now())  # listed on every later load, as the server does
+
+    engine = run_engine(store, 0.5, check=checks, during=ask)
+    # Served on the next poll (every 0.05 s here), once, without waiting for the slot.
+    assert len(checks.times[1]) == 1
+    assert 0.15 < checks.times[1][0] < 0.35
+    assert engine.stats.rechecks == 1
+    assert store.heartbeats[-1].rechecks == 1
+    # The regular slot is kept: the monitor's next check is still about a minute off.
+    assert engine.monitors[1].slot - time.monotonic() > 30
+
+
+def test_a_request_for_an_unknown_monitor_is_ignored():
+    store = MemoryStore(specs(1, interval=60.0))
+    store.ask_recheck(99, clock.now())
+    engine = run_engine(store, 0.2)
+    assert engine.stats.rechecks == 0
+
+
+def test_a_probe_starting_while_its_store_is_away_waits_for_it():
+    checks = FakeChecks()
+    store = MemoryStore(specs(3, interval=0.2))
+    store.fail_loads = 3
+    engine = run_engine(store, 0.6, check=checks)
+    assert store.fail_loads == 0
+    assert sorted(checks.times) == [1, 2, 3]
+    assert len(store.results) == engine.stats.checks
+
+
+def test_a_probe_stopped_before_its_store_answers_exits_quietly():
+    store = MemoryStore(specs(1))
+    store.fail_loads = 1000
+    engine = run_engine(store, 0.2)
+    assert engine.stats.checks == 0 and store.results == []

@@ -96,3 +96,13 @@ def test_the_command_reports_like_the_other_imports(site_a, tmp_path, capsys):
     with pytest.raises(CommandError, match="1 error"):
         call_command("monitors", "import", str(bad))
     assert f"{bad}:line 2: site 'Nobody' does not exist" in capsys.readouterr().err
+
+
+def test_a_row_may_set_how_many_regions_must_agree(site_a):
+    data = csv("url,site,quorum", "https://alpha.example/,Alpha shop,1")
+    assert import_monitors(data, dry_run=False).ok
+    assert Monitor.objects.get(site=site_a).quorum == 1
+    bad = import_monitors(
+        csv("url,site,quorum", "https://alpha.example/,Alpha shop,11"), dry_run=False
+    )
+    assert not bad.ok

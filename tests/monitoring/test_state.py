@@ -90,3 +90,63 @@ def test_counters_stop_growing_once_they_have_done_their_work():
     assert down.fails == 2
     again, change = advance(down, False, T0 + timedelta(hours=2), POLICY)
     assert again == down and change is None
+
+
+# -- regions: a quorum of regions must agree ---------------------------------------------------
+
+TWO_REGIONS = Policy(failures=2, recoveries=2, regions=2)
+
+
+def run_regions(checks, health=None, policy=TWO_REGIONS):
+    """``checks`` like "a- b+ a-": region letter and mark, one a minute."""
+    health = health or Health(State.UP, T0 - timedelta(days=1), 0, 2)
+    events = []
+    for minute, item in enumerate(checks.split()):
+        at = T0 + timedelta(minutes=minute)
+        health, change = advance(health, item[1] == "+", at, policy, item[0])
+        if change:
+            events.append(change.event)
+    return health, events
+
+
+def test_one_region_failing_alone_never_confirms_down():
+    health, events = run_regions("a- a- a- a- a-")
+    assert health.state is State.UP
+    assert health.fails == 2 and health.fail_regions == ("a",)  # counting stopped
+    assert events == [Event.SUSPECT]
+
+
+def test_a_good_check_from_another_region_clears_the_suspicion():
+    health, events = run_regions("a- b+ a- b+")
+    assert health.state is State.UP and not health.pending
+    assert events == [Event.SUSPECT, Event.CLEARED, Event.SUSPECT, Event.CLEARED]
+
+
+def test_failures_from_two_regions_in_a_row_confirm_down():
+    health, events = run_regions("a- b-")
+    assert health.state is State.DOWN
+    assert health.fail_regions == ("a", "b")
+    assert health.failing_since == T0
+    assert events == [Event.SUSPECT, Event.DOWN]
+
+
+def test_a_second_region_confirms_however_many_failures_came_first():
+    health, events = run_regions("a- a- a- b-")
+    assert health.state is State.DOWN and events == [Event.SUSPECT, Event.DOWN]
+
+
+def test_one_region_failing_alone_cannot_call_off_a_recovery():
+    # Down from both; then b sees it back while a's path stays bad.
+    health, events = run_regions("a- b- b+ a- b+")
+    assert health.state is State.UP
+    assert events == [Event.SUSPECT, Event.DOWN, Event.RECOVERING, Event.UP]
+
+
+def test_both_regions_failing_again_is_a_relapse():
+    _, events = run_regions("a- b- b+ a- b-")
+    assert events[-1] is Event.RELAPSE
+
+
+def test_a_quorum_of_one_is_the_single_region_rule():
+    health, events = run_regions("a- a-", policy=POLICY)
+    assert health.state is State.DOWN and events == [Event.SUSPECT, Event.DOWN]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import datetime
 
 from .spec import MonitorSpec, Outcome
 from .store import MonitorChanges, ProbeStatus
@@ -17,6 +18,8 @@ class MemoryStore:
         self.results: list[Outcome] = []
         self.heartbeats: list[ProbeStatus] = []
         self.fail_saves = 0  # the next N saves raise, as a database that went away would
+        self.fail_loads = 0  # likewise for loads
+        self.rechecks: list[tuple[int, datetime]] = []  # listed on every load, as a server does
         for spec in monitors:
             self.put(spec)
 
@@ -32,11 +35,20 @@ class MemoryStore:
         self._monitors.pop(monitor_id, None)
         self._removed[monitor_id] = self.revision
 
+    def ask_recheck(self, monitor_id: int, at: datetime) -> None:
+        """Another region asks for a check of ``monitor_id`` now."""
+        self.rechecks.append((monitor_id, at))
+
     async def load_monitors(self, cursor: object) -> MonitorChanges:
+        if self.fail_loads:
+            self.fail_loads -= 1
+            raise ConnectionError("the store is unavailable")
         since = cursor if isinstance(cursor, int) else -1
         changed = [spec for rev, spec in self._monitors.values() if rev > since]
         removed = [mid for mid, rev in self._removed.items() if rev > since]
-        return MonitorChanges(changed, removed, complete=since < 0, cursor=self.revision)
+        return MonitorChanges(
+            changed, removed, complete=since < 0, cursor=self.revision, rechecks=list(self.rechecks)
+        )
 
     async def save_results(self, outcomes: Sequence[Outcome]) -> None:
         if self.fail_saves:

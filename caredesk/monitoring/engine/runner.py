@@ -8,7 +8,9 @@ Five coroutines share one event loop:
   check (sooner while a change is being confirmed) and queues its result;
 - the **writer** hands queued results to the store in batches, keeping them
   when the store is away;
-- the **reloader** asks the store for changed monitors every few seconds;
+- the **reloader** asks the store for changed monitors every few seconds,
+  and for monitors another region asks to have checked at once (it saw a
+  failure, or a recovery, that needs confirming);
 - **heartbeats** and a once-a-minute summary line report on the probe.
 
 Scheduling uses the monotonic clock (a wall-clock jump must not bunch or skip
@@ -36,7 +38,7 @@ from .checks import CheckFunction, run_check
 from .schedule import Schedule, spread
 from .spec import MonitorSpec, Outcome
 from .stats import Stats
-from .store import ProbeStatus, Store
+from .store import ProbeStatus, Store, StoreRefused
 
 logger = logging.getLogger("caredesk.probe")
 # The dispatcher sleeps at least this long: at thousands of checks a minute it
@@ -69,6 +71,7 @@ class Tracked:
     running: bool = False
     changed: bool = False  # settings changed while a check was under way
     removed: bool = False
+    recheck_served: datetime | None = None  # the latest recheck request acted on
 
 
 class Engine:
@@ -111,7 +114,8 @@ class Engine:
         self._wake = asyncio.Event()
         self._slots = asyncio.Semaphore(self.config.concurrency)
         self.started_at = self.wall()
-        await self._reload(first=True)
+        if not await self._first_load(stop):
+            return
         logger.info(
             "probe %s started: %d monitors, %d checks at once",
             self.config.region,
@@ -160,14 +164,46 @@ class Engine:
 
     # -- monitors ---------------------------------------------------------------------------
 
+    async def _first_load(self, stop: asyncio.Event) -> bool:
+        """Load every monitor, waiting for a store that is away; False if stopped first."""
+        tries = 0
+        while True:
+            try:
+                await self._reload(first=True)
+                return True
+            except StoreRefused:
+                raise
+            except Exception as error:
+                # A remote probe may start while its server restarts: wait for it.
+                logger.warning(
+                    "could not load the monitors (%s); trying again",
+                    error,
+                    exc_info=tries == 0 and not isinstance(error, ConnectionError),
+                )
+                tries += 1
+            try:
+                async with asyncio.timeout(self.config.reload_seconds):
+                    await stop.wait()
+                return False
+            except TimeoutError:
+                pass
+
     async def _reloader(self) -> None:
+        failing = False
         while True:
             await asyncio.sleep(self.config.reload_seconds)
             try:
                 await self._reload()
             except Exception:
-                # Keep checking with what we have; the next round tries again.
-                logger.warning("could not load monitor changes", exc_info=True)
+                # Keep checking with what we have; the next round tries again. Said
+                # once per stretch: a remote probe's server may be away for minutes.
+                if not failing:
+                    logger.warning("could not load monitor changes", exc_info=True)
+                failing = True
+                continue
+            if failing:
+                logger.info("loading monitor changes again")
+                failing = False
 
     async def _reload(self, *, first: bool = False) -> None:
         changes = await self.store.load_monitors(self._cursor)
@@ -181,6 +217,8 @@ class Engine:
             gone.update(mid for mid in self.monitors if mid not in listed)
         for monitor_id in gone:
             self._remove(monitor_id)
+        for monitor_id, requested in changes.rechecks:
+            self._recheck(monitor_id, requested, now)
         self._wake.set()
 
     def _upsert(self, spec: MonitorSpec, now: float, first: bool) -> None:
@@ -203,6 +241,21 @@ class Engine:
             return
         tracked.slot = now + spread(spec.id, span)
         self.schedule.plan(spec.id, tracked.slot)
+
+    def _recheck(self, monitor_id: int, requested: datetime, now: float) -> None:
+        """Check at once because another region asked, keeping the regular slot."""
+        tracked = self.monitors.get(monitor_id)
+        if tracked is None:
+            return
+        if tracked.recheck_served is not None and requested <= tracked.recheck_served:
+            return  # served already (requests stay listed for a while)
+        tracked.recheck_served = requested
+        # Not compared with this probe's own last check: that would compare two
+        # machines' clocks. One extra check per request is cheap.
+        if tracked.running:
+            return  # the check under way answers it
+        self.stats.rechecks += 1
+        self.schedule.plan(monitor_id, now)
 
     def _remove(self, monitor_id: int) -> None:
         tracked = self.monitors.pop(monitor_id, None)
@@ -327,7 +380,8 @@ class Engine:
             window = self.stats.take_window(seconds)
             logger.info(
                 "probe %s: %d checks (%d failed) in %gs, lag p50 %d ms p99 %d ms; "
-                "%d monitors, %d in flight, %d results waiting, %d slots missed",
+                "%d monitors, %d in flight, %d results waiting, %d slots missed, "
+                "%d re-checks for other regions",
                 self.config.region,
                 window.checks,
                 window.failures,
@@ -338,6 +392,7 @@ class Engine:
                 len(self._inflight),
                 len(self._results),
                 self.stats.missed,
+                self.stats.rechecks,
             )
 
     def status(self, *, stopping: bool = False) -> ProbeStatus:
@@ -354,4 +409,5 @@ class Engine:
             in_flight=len(self._inflight),
             waiting_results=len(self._results),
             stopping=stopping,
+            rechecks=self.stats.rechecks,
         )

@@ -3,7 +3,7 @@
 The same engine runs against the database (the embedded probe,
 :class:`caredesk.monitoring.store.DbStore`), against memory (tests and
 benchmarks, :class:`caredesk.monitoring.engine.memory.MemoryStore`), and
-later against the API (a remote probe).
+against the API (a remote probe, :class:`caredesk.monitoring.engine.api.ApiStore`).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from importlib import metadata
 from typing import Protocol
 
 from .spec import MonitorSpec, Outcome
@@ -24,6 +25,17 @@ class MonitorChanges:
     removed: list[int] = field(default_factory=list)  # deleted, disabled, moved away
     complete: bool = False  # ``monitors`` is every monitor to run: drop all others
     cursor: object = None
+    # (monitor id, requested at): another region saw a change and asks for a check now.
+    # A request may be listed on several polls; the engine serves each one once.
+    rechecks: list[tuple[int, datetime]] = field(default_factory=list)
+
+
+class StoreRefused(Exception):
+    """The store will not serve this probe (a revoked token, another region's token).
+
+    Trying again will not help until someone changes the configuration: at start
+    the probe stops with this message instead of waiting.
+    """
 
 
 @dataclass
@@ -42,6 +54,15 @@ class ProbeStatus:
     in_flight: int
     waiting_results: int
     stopping: bool = False
+    rechecks: int = 0  # checks run early because another region asked
+
+
+def caredesk_version() -> str:
+    """The installed caredesk's version, shown with each probe ("" when not installed)."""
+    try:
+        return metadata.version("caredesk")
+    except metadata.PackageNotFoundError:
+        return ""
 
 
 class Store(Protocol):

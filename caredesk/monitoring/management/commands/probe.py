@@ -1,13 +1,20 @@
-"""``caredesk probe --region NAME``: check every enabled monitor until stopped."""
+"""``caredesk probe --region NAME``: check every enabled monitor until stopped.
+
+With ``--server`` (or ``CAREDESK_PROBE_SERVER``) it is a remote probe instead,
+which ``caredesk`` starts before loading any settings (see
+:mod:`caredesk.monitoring.engine.remote`); the options are here for ``--help``.
+"""
 
 import asyncio
 import logging
+import os
 import signal
+import sys
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from caredesk.monitoring.engine import Engine, EngineConfig
+from caredesk.monitoring.engine import Engine, EngineConfig, remote
 from caredesk.monitoring.engine.limits import concurrency_budget, raise_fd_limit
 from caredesk.monitoring.store import DbStore
 
@@ -32,8 +39,24 @@ class Command(BaseCommand):
             default=getattr(settings, "CAREDESK_PROBE_CONCURRENCY", 500),
             help="Checks in flight at once (default: %(default)s).",
         )
+        parser.add_argument(
+            "--server",
+            default="",
+            help="Run as a remote probe of this caredesk server (no database): "
+            "https://desk.example.com. Also CAREDESK_PROBE_SERVER.",
+        )
+        parser.add_argument(
+            "--token",
+            default="",
+            help="A remote probe's token (better: CAREDESK_PROBE_TOKEN).",
+        )
 
-    def handle(self, *args, region: str, concurrency: int, **options):
+    def handle(self, *args, region: str, concurrency: int, server: str, token: str, **options):
+        if server or os.environ.get("CAREDESK_PROBE_SERVER"):
+            argv = ["--region", region, "--concurrency", str(concurrency)]
+            argv += ["--server", server] if server else []
+            argv += ["--token", token] if token else []
+            sys.exit(remote.main(argv))
         fd_limit = raise_fd_limit()
         config = EngineConfig(
             region=region[:32], concurrency=concurrency_budget(concurrency, fd_limit)
