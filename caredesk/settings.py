@@ -34,9 +34,15 @@ def _development_secrets(data_dir: Path) -> dict[str, str]:
     path = data_dir / "secrets.env"
     values: dict[str, str] = {}
     load_env_file(path, values)
-    if "CAREDESK_SECRET_KEY" not in values or "CAREDESK_ENCRYPTION_KEYS" not in values:
-        values.setdefault("CAREDESK_SECRET_KEY", secrets.token_urlsafe(50))
-        values.setdefault("CAREDESK_ENCRYPTION_KEYS", Fernet.generate_key().decode())
+    made = {
+        "CAREDESK_SECRET_KEY": lambda: secrets.token_urlsafe(50),
+        "CAREDESK_ENCRYPTION_KEYS": lambda: Fernet.generate_key().decode(),
+        # Encrypts the backup repository: without it the backups cannot be read.
+        "CAREDESK_RESTIC_PASSWORD": lambda: secrets.token_urlsafe(32),
+    }
+    if any(name not in values for name in made):
+        for name, make in made.items():
+            values.setdefault(name, make())
         data_dir.mkdir(parents=True, exist_ok=True)
         lines = [f"{key}={value}" for key, value in sorted(values.items())]
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -49,12 +55,16 @@ if PRODUCTION:
     _encryption_keys = env.items("CAREDESK_ENCRYPTION_KEYS", [])
     if not _encryption_keys:
         raise ConfigError("CAREDESK_ENCRYPTION_KEYS is required but not set")
+    CAREDESK_RESTIC_PASSWORD = env.text("CAREDESK_RESTIC_PASSWORD")
 else:
     _dev = _development_secrets(DATA_DIR)
     SECRET_KEY = env.optional("CAREDESK_SECRET_KEY") or _dev["CAREDESK_SECRET_KEY"]
     _encryption_keys = env.items("CAREDESK_ENCRYPTION_KEYS", []) or [
         _dev["CAREDESK_ENCRYPTION_KEYS"]
     ]
+    CAREDESK_RESTIC_PASSWORD = env.text(
+        "CAREDESK_RESTIC_PASSWORD", _dev["CAREDESK_RESTIC_PASSWORD"]
+    )
 if len(SECRET_KEY) < 32:
     raise ConfigError("CAREDESK_SECRET_KEY must be at least 32 characters long")
 for _key in _encryption_keys:
@@ -301,6 +311,20 @@ if not re.fullmatch(r"#[0-9a-fA-F]{6}", CAREDESK_REPORT_COLOUR):
         f"CAREDESK_REPORT_COLOUR={CAREDESK_REPORT_COLOUR!r} must be a colour like #1d4f91"
     )
 CAREDESK_REPORT_FOOTER = env.text("CAREDESK_REPORT_FOOTER", "")
+# Backups of WordPress sites go to a restic repository (Debian package: restic): a
+# folder, or any restic URL (s3:https://…/bucket/path, sftp:…, rest:…), with the
+# provider's own variables (AWS_ACCESS_KEY_ID…) in the environment.
+CAREDESK_RESTIC_BINARY = env.text("CAREDESK_RESTIC_BINARY", "restic")
+CAREDESK_RESTIC_REPOSITORY = env.text(
+    "CAREDESK_RESTIC_REPOSITORY", str(DATA_DIR / "backups" / "restic")
+)
+CAREDESK_BACKUP_WORK_DIR = env.text("CAREDESK_BACKUP_WORK_DIR", str(DATA_DIR / "backup-work"))
+CAREDESK_BACKUP_LOCK_WAIT = env.integer("CAREDESK_BACKUP_LOCK_WAIT", 600, minimum=0)
+# WordPress sites: seconds for an answer, and for updates and backup or restore steps.
+CAREDESK_MAINTENANCE_TIMEOUT = env.integer("CAREDESK_MAINTENANCE_TIMEOUT", 30, minimum=1)
+CAREDESK_MAINTENANCE_UPDATE_TIMEOUT = env.integer(
+    "CAREDESK_MAINTENANCE_UPDATE_TIMEOUT", 300, minimum=1
+)
 CAREDESK_SCHEDULER_LEASE_SECONDS = env.integer("CAREDESK_SCHEDULER_LEASE_SECONDS", 60, minimum=5)
 CAREDESK_TASK_RESULT_DAYS = env.integer("CAREDESK_TASK_RESULT_DAYS", 14, minimum=1)
 

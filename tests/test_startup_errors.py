@@ -40,6 +40,7 @@ def production(**env: str) -> dict[str, str]:
         "CAREDESK_SECRET_KEY": GOOD_SECRET_KEY,
         "CAREDESK_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
         "CAREDESK_ALLOWED_HOSTS": "desk.example.com",
+        "CAREDESK_RESTIC_PASSWORD": "a-long-backup-repository-password",
         **env,
     }
 
@@ -88,6 +89,13 @@ def test_production_without_allowed_hosts_names_them(run_caredesk):
     assert_one_line_error(result, "CAREDESK_ALLOWED_HOSTS")
 
 
+def test_production_without_the_backup_password_names_it(run_caredesk):
+    env = production()
+    del env["CAREDESK_RESTIC_PASSWORD"]
+    result = run_caredesk("check", **env)
+    assert_one_line_error(result, "CAREDESK_RESTIC_PASSWORD")
+
+
 def test_debug_flag_that_is_not_boolean_names_it(run_caredesk):
     result = run_caredesk("check", CAREDESK_DEBUG="maybe")
     assert_one_line_error(result, "CAREDESK_DEBUG")
@@ -111,6 +119,7 @@ def test_development_makes_its_own_secrets_once(run_caredesk, tmp_path):
     kept = secrets_file.read_text(encoding="utf-8")
     assert "CAREDESK_SECRET_KEY=" in kept
     assert "CAREDESK_ENCRYPTION_KEYS=" in kept
+    assert "CAREDESK_RESTIC_PASSWORD=" in kept
     assert secrets_file.stat().st_mode & 0o777 == 0o600
     assert run_caredesk("check").returncode == 0
     assert secrets_file.read_text(encoding="utf-8") == kept

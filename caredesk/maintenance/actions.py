@@ -1,4 +1,4 @@
-"""Every change to maintenance records: inventories, the log, update runs, connection errors.
+"""Every change to maintenance records: inventories, the log, update runs, backups, restores.
 
 Talking to a site happens outside any transaction (it can take minutes);
 what it answered is then written in one transaction here.
@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from caredesk.clients.models import Site
 from caredesk.lib import clock
@@ -17,9 +17,14 @@ from caredesk.lib import clock
 from . import connectors, signals
 from .inventory import differences, seen_in
 from .models import (
+    ACTIVE_STATES,
+    Backup,
+    BackupRestore,
+    BackupTrigger,
     Change,
     Finding,
     ItemKind,
+    JobState,
     LogEntry,
     RunState,
     ScanRun,
@@ -28,6 +33,7 @@ from .models import (
     SnapshotItem,
     Source,
     UpdateRun,
+    all_parts,
 )
 from .sites import connector_for, settings_for
 
@@ -275,3 +281,155 @@ def do_record_scan(
                 )
             )
     return scan
+
+
+# ---- full backups and restores --------------------------------------------------------
+
+
+def _clean_parts(parts: list[str] | None, allowed: list[str]) -> list[str]:
+    chosen = list(dict.fromkeys(parts or allowed))
+    unknown = [p for p in chosen if p not in allowed]
+    if unknown or not chosen:
+        raise ValidationError(f"Choose the parts among: {', '.join(allowed)}.")
+    return [p for p in all_parts() if p in chosen]
+
+
+@transaction.atomic
+def do_request_backup(
+    site: Site,
+    *,
+    acting_user=None,
+    trigger: str = BackupTrigger.MANUAL,
+    parts: list[str] | None = None,
+    update_run: UpdateRun | None = None,
+    queue: bool = True,
+) -> Backup:
+    """Queue a full backup of ``site`` (``queue=False``: the caller runs it itself)."""
+    from . import tasks
+
+    if site.connection != "companion":
+        raise ValidationError(
+            "Full backups go through the companion plugin: connect the site with it first."
+        )
+    if Backup.objects.filter(site=site, state__in=ACTIVE_STATES).exists():
+        raise ValidationError(f"A backup of {site} is already queued or running.")
+    try:
+        with transaction.atomic():
+            backup = Backup.objects.create(
+                site=site,
+                trigger=trigger,
+                parts=_clean_parts(parts, all_parts()),
+                requested_by=acting_user,
+                update_run=update_run,
+            )
+    except IntegrityError:
+        raise ValidationError(f"A backup of {site} is already queued or running.") from None
+    if queue:
+        transaction.on_commit(lambda: tasks.run_backup.enqueue(backup.pk))
+    return backup
+
+
+def _requeue(run, what: str):
+    from . import runs
+
+    try:
+        return runs.requeue(run)
+    except ValueError:
+        raise ValidationError(
+            f"Only a failed {what} (or one whose worker stopped) can be retried."
+        ) from None
+
+
+@transaction.atomic
+def do_retry_backup(backup: Backup, *, acting_user=None, queue: bool = True) -> Backup:
+    """Queue a failed backup again; its finished steps are not redone."""
+    from . import tasks
+
+    again = _requeue(backup, "backup")
+    if queue:
+        transaction.on_commit(lambda: tasks.run_backup.enqueue(again.pk))
+    return again
+
+
+@transaction.atomic
+def do_request_verification(backup: Backup, *, acting_user=None, queue: bool = True) -> Backup:
+    """Check a stored backup again: read it back, test-restore its database."""
+    from . import tasks
+
+    locked = Backup.objects.select_for_update().get(pk=backup.pk)
+    if locked.state != JobState.SUCCEEDED or not locked.restorable:
+        raise ValidationError("Only a finished backup still in the repository can be verified.")
+    locked.verify_round += 1
+    locked.state = JobState.QUEUED
+    locked.claimed_at = None
+    locked.finished_at = None
+    locked.save(update_fields=["verify_round", "state", "claimed_at", "finished_at"])
+    if queue:
+        transaction.on_commit(lambda: tasks.run_backup.enqueue(locked.pk))
+    return locked
+
+
+def check_restore(
+    backup: Backup, target: Site, parts: list[str] | None, ticket_number: int | None
+) -> None:
+    """Raise :class:`ValidationError` if ``backup`` cannot go to ``target`` as asked."""
+    if not backup.restorable:
+        raise ValidationError(
+            f"Backup #{backup.pk} is not in the repository "
+            + ("any more (retention removed it)." if backup.removed_at else "(it was not stored).")
+        )
+    if target.organisation_id != backup.site.organisation_id:
+        raise ValidationError("A backup can only go to a site of the same client.")
+    if target.connection != "companion":
+        raise ValidationError(f"{target} is not connected with the companion plugin.")
+    if ticket_number is not None and ticket_number <= 0:
+        raise ValidationError("A ticket number is a positive number.")
+    _clean_parts(parts, list(backup.parts))
+    if BackupRestore.objects.filter(target=target, state__in=ACTIVE_STATES).exists():
+        raise ValidationError(f"A restore to {target} is already queued or running.")
+
+
+@transaction.atomic
+def do_request_restore(
+    backup: Backup,
+    *,
+    acting_user,
+    target: Site | None = None,
+    parts: list[str] | None = None,
+    ticket_number: int | None = None,
+    safety_backup: bool = True,
+    queue: bool = True,
+) -> BackupRestore:
+    """Queue putting ``backup`` back on its site, or on ``target`` (a staging copy)."""
+    from . import tasks
+
+    target = target or backup.site
+    check_restore(backup, target, parts, ticket_number)
+    try:
+        with transaction.atomic():
+            restore = BackupRestore.objects.create(
+                backup=backup,
+                target=target,
+                parts=_clean_parts(parts, list(backup.parts)),
+                requested_by=acting_user,
+                ticket_number=ticket_number,
+                safety_backup=safety_backup,
+            )
+    except IntegrityError:
+        raise ValidationError(f"A restore to {target} is already queued or running.") from None
+    if queue:
+        transaction.on_commit(lambda: tasks.run_restore.enqueue(restore.pk))
+    return restore
+
+
+@transaction.atomic
+def do_retry_restore(
+    restore: BackupRestore, *, acting_user=None, queue: bool = True
+) -> BackupRestore:
+    """Queue a failed restore again; what was uploaded is not uploaded again."""
+    from . import tasks
+
+    again = _requeue(restore, "restore")
+    if queue:
+        transaction.on_commit(lambda: tasks.run_restore.enqueue(again.pk))
+    return again

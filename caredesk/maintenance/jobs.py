@@ -1,4 +1,4 @@
-"""Scheduled inventories: a due column, claimed by a conditional update, one site a step."""
+"""Scheduled inventories, scans and backups: a due column, claimed by a conditional update."""
 
 from __future__ import annotations
 
@@ -92,5 +92,89 @@ def scan_step() -> bool:
 def run_due_scans(limit: int = 50) -> int:
     done = 0
     while done < limit and scan_step():
+        done += 1
+    return done
+
+
+BACKUP_HOLD = timedelta(hours=6)  # a claimed site is not due again while its backup runs
+BACKUP_ATTEMPTS = 3  # a failed scheduled backup is resumed this many times, then made anew
+
+
+def due_backups():
+    now = clock.now()
+    return (
+        Site.objects.filter(
+            is_active=True, platform=Platform.WORDPRESS, connection=Connection.COMPANION
+        )
+        .filter(
+            Q(maintenance__isnull=True)
+            | Q(maintenance__backup_days__gt=0, maintenance__next_backup_at__isnull=True)
+            | Q(maintenance__backup_days__gt=0, maintenance__next_backup_at__lte=now)
+        )
+        .order_by("maintenance__next_backup_at", "id")
+    )
+
+
+def backup_step() -> bool:
+    """Back up one site whose backup is due; False when none is."""
+    from . import backups, runs  # backups import actions, which import this module's peers
+
+    for site in due_backups()[:20]:
+        settings = settings_for(site)
+        if settings.backup_days == 0:
+            continue
+        now = clock.now()
+        claimed = SiteMaintenance.objects.filter(
+            pk=settings.pk, next_backup_at=settings.next_backup_at
+        ).update(next_backup_at=now + BACKUP_HOLD)
+        if claimed != 1:
+            continue
+        backup = _scheduled_backup(site, now)
+        if backup is not None:
+            # Its outcome is on the backup; a worker that took it first finishes it.
+            with contextlib.suppress(runs.StepFailed):
+                backups.run_here(backup)
+        return True
+    return False
+
+
+def _scheduled_backup(site: Site, now):
+    """The site's failed scheduled backup of this period to resume, else a new one."""
+    from django.core.exceptions import ValidationError
+
+    from . import runs
+    from .models import ACTIVE_STATES, Backup, BackupTrigger, JobState
+
+    active = Backup.objects.filter(site=site, state__in=ACTIVE_STATES).first()
+    if active is not None:
+        # One is queued or running (by hand, before updates): it will do, unless its
+        # worker died, in which case this one takes it over.
+        return active if runs.is_stale(active) else None
+    settings = settings_for(site)
+    failed = (
+        Backup.objects.filter(
+            site=site,
+            trigger=BackupTrigger.SCHEDULE,
+            state=JobState.FAILED,
+            attempt__lt=BACKUP_ATTEMPTS,
+            created_at__gte=now - timedelta(days=settings.backup_days),
+        )
+        .order_by("-created_at")
+        .first()
+    )
+    if (
+        failed is not None
+        and not Backup.objects.filter(site=site, created_at__gt=failed.created_at).exists()
+    ):
+        return failed
+    try:
+        return actions.do_request_backup(site, trigger=BackupTrigger.SCHEDULE, queue=False)
+    except ValidationError:
+        return None  # one is running already (by hand, or before updates): it will do
+
+
+def take_due_backups(limit: int = 5) -> int:
+    done = 0
+    while done < limit and backup_step():
         done += 1
     return done

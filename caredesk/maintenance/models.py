@@ -1,10 +1,12 @@
-"""WordPress maintenance: what is installed, what changed, update runs, scans.
+"""WordPress maintenance: what is installed, what changed, update runs, scans, backups.
 
 The maintenance log is the record the monthly report reads ("plugin X
 updated from 1.0.0 to 1.1.0"): rows are only ever added, never changed or
 deleted, whether they come from comparing two inventories, from an update
 run or from a person logging work done elsewhere.
 """
+
+import secrets
 
 from django.conf import settings
 from django.db import models
@@ -50,6 +52,34 @@ class SiteMaintenance(models.Model):
         "security scan every (days)", default=30, help_text="0 turns scheduled scans off."
     )
     next_scan_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    backup_days = models.PositiveIntegerField(
+        "back up every (days)",
+        default=30,
+        help_text="Database and files, through the companion plugin. 0 turns scheduled "
+        "backups off.",
+    )
+    next_backup_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    last_backup_at = models.DateTimeField(
+        "last good backup",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When the site made its last backup that was stored and verified.",
+    )
+    backup_keep_last = models.PositiveIntegerField(
+        "keep the last", default=3, help_text="Backups kept whatever their age."
+    )
+    backup_keep_monthly = models.PositiveIntegerField(
+        "and monthly ones for (months)",
+        default=12,
+        help_text="Besides those, the last backup of each month is kept this many months. "
+        "With both at 0 nothing is ever removed.",
+    )
+    backup_before_updates = models.BooleanField(
+        "full backup before updates",
+        default=True,
+        help_text="Update runs take a full backup first, unless one was made in the last 24 hours.",
+    )
     last_error = models.CharField(max_length=1000, blank=True, editable=False)
     last_error_kind = models.CharField(max_length=30, blank=True, editable=False)
     last_error_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -210,6 +240,7 @@ class UpdateRun(models.Model):
 
 class StepAction(models.TextChoices):
     BACKUP = "backup", "Backup"
+    FULL_BACKUP = "full_backup", "Full backup"
     UPDATE = "update", "Update"
     HEALTH = "health", "Health check"
     ROLLBACK = "rollback", "Roll back"
@@ -230,7 +261,7 @@ class UpdateStep(models.Model):
     run = models.ForeignKey(UpdateRun, on_delete=models.CASCADE, related_name="steps")
     position = models.PositiveIntegerField()
     attempt = models.PositiveIntegerField(default=1)
-    action = models.CharField(max_length=10, choices=StepAction.choices)
+    action = models.CharField(max_length=20, choices=StepAction.choices)
     item_kind = models.CharField(max_length=10, choices=ItemKind.choices, blank=True)
     item_slug = models.CharField(max_length=200, blank=True)
     item_name = models.CharField(max_length=300, blank=True)
@@ -353,6 +384,247 @@ class Finding(models.Model):
 
     def __str__(self) -> str:
         return f"[{self.get_severity_display()}] {self.title}"
+
+
+class JobState(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+ACTIVE_STATES = [JobState.QUEUED, JobState.RUNNING]
+
+
+class Part(models.TextChoices):
+    DATABASE = "database", "Database"
+    FILES = "files", "Files"
+
+
+PART_FILES = {Part.DATABASE: "database.sql", Part.FILES: "files.tar"}
+
+
+def all_parts() -> list[str]:
+    return [Part.DATABASE.value, Part.FILES.value]
+
+
+def new_job_key() -> str:
+    """Names a backup or restore on the site and in the repository; never reused."""
+    return secrets.token_hex(12)
+
+
+class StepRun(models.Model):
+    """What backups and restores share: a state, claimed by one worker, step by step."""
+
+    key = models.CharField(max_length=32, unique=True, default=new_job_key, editable=False)
+    state = models.CharField(
+        max_length=10, choices=JobState.choices, default=JobState.QUEUED, db_index=True
+    )
+    parts = models.JSONField(default=all_parts)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=clock.now, editable=False, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="Last sign of life of its worker."
+    )
+    attempt = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state in (JobState.SUCCEEDED, JobState.FAILED)
+
+
+class BackupTrigger(models.TextChoices):
+    SCHEDULE = "schedule", "Schedule"
+    MANUAL = "manual", "By hand"
+    UPDATE_RUN = "update_run", "Before updates"
+    RESTORE = "restore", "Before a restore"
+
+
+class Backup(StepRun):
+    """A full backup of a site (database and files) stored in the restic repository."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="backups")
+    trigger = models.CharField(max_length=12, choices=BackupTrigger.choices)
+    update_run = models.ForeignKey(
+        UpdateRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="full_backups"
+    )
+    taken_at = models.DateTimeField(
+        null=True, blank=True, db_index=True, help_text="When the site finished making it."
+    )
+    database_size = models.BigIntegerField(null=True, blank=True)
+    database_sha256 = models.CharField("database SHA-256", max_length=64, blank=True)
+    database_tables = models.JSONField(
+        default=dict, blank=True, help_text="Rows per table, as the site counted them."
+    )
+    files_size = models.BigIntegerField(null=True, blank=True)
+    files_sha256 = models.CharField("files SHA-256", max_length=64, blank=True)
+    files_count = models.PositiveIntegerField(null=True, blank=True)
+    files_skipped = models.PositiveIntegerField(
+        default=0, help_text="Files the site could not read (listed in the archive)."
+    )
+    snapshot_id = models.CharField("restic snapshot", max_length=64, blank=True, db_index=True)
+    snapshot_path = models.CharField(max_length=500, blank=True)
+    stored_at = models.DateTimeField(null=True, blank=True)
+    stored_new_bytes = models.BigIntegerField(
+        null=True, blank=True, help_text="What the repository had to add (the rest it had)."
+    )
+    verify_round = models.PositiveIntegerField(default=1, editable=False)
+    verified = models.BooleanField(null=True, blank=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    verification = models.TextField(blank=True)
+    removed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When retention removed it from the repository."
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["site"],
+                condition=models.Q(state__in=ACTIVE_STATES),
+                name="one_active_backup_per_site",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Backup #{self.pk} of {self.site}"
+
+    @property
+    def size(self) -> int:
+        return (self.database_size or 0) + (self.files_size or 0)
+
+    @property
+    def restorable(self) -> bool:
+        return bool(self.snapshot_id) and self.removed_at is None
+
+
+class BackupRestore(StepRun):
+    """A backup put back on its site, or on a staging copy of it."""
+
+    backup = models.ForeignKey(Backup, on_delete=models.CASCADE, related_name="restores")
+    target = models.ForeignKey(
+        Site,
+        on_delete=models.CASCADE,
+        related_name="restores_received",
+        help_text="The backup's own site, or a staging copy of it (a site of the same client "
+        "with the companion plugin).",
+    )
+    ticket_number = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text="The backup restoration ticket this answers; its SLA target applies there.",
+    )
+    safety_backup = models.BooleanField(
+        "back up the target first",
+        default=True,
+        help_text="Take a full backup of the target before overwriting it.",
+    )
+    safety = models.ForeignKey(
+        Backup, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "backup restore"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["target"],
+                condition=models.Q(state__in=ACTIVE_STATES),
+                name="one_active_restore_per_site",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Restore #{self.pk} of backup #{self.backup_id} to {self.target}"
+
+    @property
+    def to_staging(self) -> bool:
+        return self.target_id != self.backup.site_id
+
+
+class JobStep(models.Model):
+    """One step of a backup or restore with its outcome and progress; kept across retries."""
+
+    position = models.PositiveIntegerField()
+    attempt = models.PositiveIntegerField(default=1)
+    action = models.CharField(max_length=20)
+    state = models.CharField(max_length=10, choices=StepState.choices, default=StepState.PENDING)
+    detail = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    done = models.BigIntegerField(default=0)
+    total = models.BigIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def progress(self) -> str:
+        if self.state != StepState.RUNNING or not self.total:
+            return ""
+        return f"{min(100, round(100 * self.done / self.total))} %"
+
+
+class BackupAction(models.TextChoices):
+    PREPARE = "prepare", "Site makes the backup"
+    DOWNLOAD_DATABASE = "download_database", "Download the database"
+    DOWNLOAD_FILES = "download_files", "Download the files"
+    STORE = "store", "Store in the repository"
+    CLEAN_SITE = "clean_site", "Remove the site's copy"
+    CHECK = "check", "Read back and compare"
+    TEST_RESTORE = "test_restore", "Test restore of the database"
+    RETENTION = "retention", "Retention"
+
+
+class BackupStep(JobStep):
+    backup = models.ForeignKey(Backup, on_delete=models.CASCADE, related_name="steps")
+    action = models.CharField(max_length=20, choices=BackupAction.choices)
+
+    class Meta:
+        ordering = ["backup", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["backup", "position"], name="backup_step_position_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()}: {self.get_state_display()}"
+
+
+class RestoreAction(models.TextChoices):
+    SAFETY_BACKUP = "safety_backup", "Back up the target first"
+    UPLOAD_DATABASE = "upload_database", "Upload the database"
+    UPLOAD_FILES = "upload_files", "Upload the files"
+    APPLY = "apply", "Restore on the site"
+    HEALTH = "health", "Health check"
+    CLEAN_SITE = "clean_site", "Remove the uploads from the site"
+    INVENTORY = "inventory", "Inventory"
+
+
+class RestoreStep(JobStep):
+    restore = models.ForeignKey(BackupRestore, on_delete=models.CASCADE, related_name="steps")
+    action = models.CharField(max_length=20, choices=RestoreAction.choices)
+
+    class Meta:
+        ordering = ["restore", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["restore", "position"], name="restore_step_position_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()}: {self.get_state_display()}"
 
 
 class MaintainedSite(Site):

@@ -1,6 +1,6 @@
-"""Signals for what must reach people: a failed update, a serious finding.
+"""Signals for what must reach people: a failed update or backup, a serious finding, a restore.
 
-Both are sent after the transaction that recorded the fact has committed,
+All are sent after the transaction that recorded the fact has committed,
 from whichever process ran the job (a worker, a command). Receivers must be
 quick (enqueue a task, open a ticket); one that raises is logged and does not
 stop the others or the run.
@@ -14,9 +14,20 @@ stop the others or the run.
 - ``finding_raised(sender=Finding, finding=Finding, site=Site, scan=ScanRun)``:
   a scan found something of severity high or critical that the previous scan
   of the site did not (a finding still open is not raised again).
+- ``backup_failed(sender=Backup, backup=Backup, site=Site, summary=str)``: a
+  backup (scheduled, by hand, before updates or before a restore) ended
+  without a stored and verified copy; ``backup.error`` says which step failed.
+- ``restore_finished(sender=BackupRestore, restore=BackupRestore, site=Site,
+  ok=bool, ticket_number=int | None, summary=str)``: a restore ended, well or
+  not; ``site`` is where it was restored (the backup's site or a staging
+  copy), ``ticket_number`` the backup restoration ticket it answers, if any.
+  The maintenance app cannot touch tickets; a receiver above it can note the
+  outcome on that ticket.
 """
 
 from django.dispatch import Signal
 
 update_failed = Signal()
 finding_raised = Signal()
+backup_failed = Signal()
+restore_finished = Signal()

@@ -1,4 +1,9 @@
-"""Update runs: backup first → update each item → health check → on failure, roll back.
+"""Update runs: backups first → update each item → health check → on failure, roll back.
+
+The first backup is of the items' folders, kept on the site for a quick roll
+back; then, where the site's settings ask for it, a full backup (database and
+files, stored and verified: :mod:`.backups`) unless one was made in the last
+24 hours.
 
 A run is a list of steps, each recorded with its outcome. :func:`advance`
 does one step and says whether there is more, so a worker drives a run and a
@@ -11,6 +16,7 @@ from __future__ import annotations
 
 import logging
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Max
 
@@ -18,8 +24,18 @@ from caredesk.lib import clock
 
 from . import actions, connectors, health, signals
 from .connectors import ItemRef
-from .models import RunState, Snapshot, StepAction, StepState, UpdateRun, UpdateStep
-from .sites import connector_for
+from .models import (
+    Backup,
+    BackupTrigger,
+    JobState,
+    RunState,
+    Snapshot,
+    StepAction,
+    StepState,
+    UpdateRun,
+    UpdateStep,
+)
+from .sites import connector_for, settings_for
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +102,10 @@ def plan(run: UpdateRun) -> list[UpdateStep]:
     if refs:
         if not any(s.action == StepAction.BACKUP and s.state == StepState.DONE for s in steps):
             add(StepAction.BACKUP)
+        if settings_for(run.site).backup_before_updates and not any(
+            s.action == StepAction.FULL_BACKUP and s.state == StepState.DONE for s in steps
+        ):
+            add(StepAction.FULL_BACKUP)
         for ref in refs:
             if not _stands(steps, ref):
                 add(StepAction.UPDATE, ref)
@@ -145,6 +165,8 @@ def _do(run: UpdateRun, step: UpdateStep) -> None:
             backup.database.size if backup.database else 0
         )
         _end(step, StepState.DONE, f"backup {backup.id} ({size:,} bytes)", data=backup.as_json())
+    elif step.action == StepAction.FULL_BACKUP:
+        _full_backup(run, step)
     elif step.action == StepAction.UPDATE:
         ref = ItemRef(step.item_kind, step.item_slug)
         outcome = connector_for(run.site).update([ref])[0]
@@ -167,6 +189,62 @@ def _do(run: UpdateRun, step: UpdateStep) -> None:
         _end(step, StepState.DONE, f"restored from backup {run.backup_id}")
 
 
+def _full_backup(run: UpdateRun, step: UpdateStep) -> None:
+    """Database and files into the repository first, unless a recent backup already is."""
+    from . import backups, runs  # backups import actions, which import this module
+
+    recent = (
+        Backup.objects.filter(
+            site=run.site,
+            state=JobState.SUCCEEDED,
+            removed_at=None,
+            taken_at__gte=clock.now() - backups.FRESH,
+        )
+        .order_by("-taken_at")
+        .first()
+    )
+    if recent is not None:
+        _end(
+            step,
+            StepState.DONE,
+            f"backup #{recent.pk} of {recent.taken_at:%Y-%m-%d %H:%M} UTC is recent: none taken",
+            data={"backup": recent.pk},
+        )
+        return
+    earlier = (
+        Backup.objects.filter(update_run=run)
+        .exclude(state=JobState.SUCCEEDED)
+        .order_by("-created_at")
+        .first()
+    )
+    try:
+        backup = backups.inline(
+            run.site,
+            trigger=BackupTrigger.UPDATE_RUN,
+            acting_user=run.requested_by,
+            update_run=run,
+            previous=earlier,
+        )
+    except (ValidationError, runs.StepFailed) as error:
+        reason = " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
+        _end(step, StepState.FAILED, reason)
+        return
+    if backup.state != JobState.SUCCEEDED:
+        _end(
+            step,
+            StepState.FAILED,
+            f"backup #{backup.pk}: {backup.error}",
+            data={"backup": backup.pk},
+        )
+        return
+    _end(
+        step,
+        StepState.DONE,
+        f"backup #{backup.pk} stored and verified ({backups.human(backup.size)})",
+        data={"backup": backup.pk},
+    )
+
+
 @transaction.atomic
 def _after_failure(run: UpdateRun, failed: UpdateStep) -> None:
     """Skip what is left; roll back what this run changed, unless that already happened."""
@@ -175,7 +253,7 @@ def _after_failure(run: UpdateRun, failed: UpdateStep) -> None:
         state=StepState.SKIPPED, detail=reason, finished_at=clock.now()
     )
     current = list(run.steps.filter(attempt=run.attempt))
-    if failed.action in (StepAction.BACKUP, StepAction.ROLLBACK) or any(
+    if failed.action in (StepAction.BACKUP, StepAction.FULL_BACKUP, StepAction.ROLLBACK) or any(
         s.action == StepAction.ROLLBACK for s in current
     ):
         return  # nothing changed yet, or already rolling back: no second round

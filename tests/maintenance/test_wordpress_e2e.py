@@ -33,7 +33,7 @@ def test_inventory_sees_core_php_plugins_themes_and_the_offered_update(wp, wp_si
         "1.1.0",
         True,
     )
-    assert items[("plugin", "caredesk-connector")].version == "1.0.0"
+    assert items[("plugin", "caredesk-connector")].version == "1.1.0"
     assert items[("theme", "caredesk-plain")].active
     assert SiteMaintenance.objects.get(site=wp_site_row).last_inventory_at == snapshot.taken_at
 

@@ -178,6 +178,25 @@ class WordPressSite:
         self.plugin_dir.mkdir(parents=True)
         (self.plugin_dir / f"{TEST_PLUGIN}.php").write_text(plugin_source(version))
 
+    def sql(self, query: str, *values: str) -> list[list]:
+        """Run one query on the site's database, its ``?`` bound to ``values``; its rows."""
+        host, port = mariadb_address()
+        done = subprocess.run(
+            ["php", str(HERE / "sql.php"), host, str(port), self.db_name, query, *values],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        return json.loads(done.stdout or "[]")
+
+    def option(self, name: str) -> str | None:
+        rows = self.sql("SELECT option_value FROM wp_options WHERE option_name = ?", name)
+        return rows[0][0] if rows else None
+
+    def set_option(self, name: str, value: str) -> None:
+        self.sql("UPDATE wp_options SET option_value = ? WHERE option_name = ?", value, name)
+
     def stop(self) -> None:
         if self.process is not None:
             self.process.terminate()

@@ -8,7 +8,7 @@ naming the first field that is wrong, and nothing of its answer is stored.
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
@@ -62,6 +62,50 @@ class CompanionBackup(Strict):
     id: Annotated[str, StringConstraints(pattern=r"^[0-9]{8}-[0-9]{6}-[0-9a-f]{16}$")]
     database: CompanionFile | None = None
     items: Annotated[list[CompanionBackupItem], Field(max_length=MAX_ITEMS)]
+
+
+JobId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{7,63}$")]
+TableName = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+Count = Annotated[int, Field(ge=0, le=1 << 50)]
+PartName = Literal["database", "files"]
+MAX_TABLES = 10_000
+
+
+class CompanionJobPart(Strict):
+    name: Literal["database.sql", "files.tar"]
+    size: Annotated[int, Field(ge=0, le=1 << 45)]
+    sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+    tables: Annotated[dict[TableName, Count], Field(max_length=MAX_TABLES)] | None = None
+    files: Count | None = None
+    skipped: Count | None = None
+
+
+class CompanionJobResult(Strict):
+    tables: Count
+    rows: Count
+    counts: Annotated[dict[TableName, Count], Field(max_length=MAX_TABLES)] = {}
+    files: Count | None = None
+    removed: Count | None = None
+
+
+class CompanionJob(Strict):
+    id: JobId
+    state: Literal["working", "ready", "done", "failed"]
+    phase: Annotated[str, StringConstraints(max_length=20)]
+    progress: Annotated[
+        dict[Annotated[str, StringConstraints(max_length=20)], Count], Field(max_length=20)
+    ] = {}
+    error: Annotated[str, StringConstraints(max_length=4000)] | None = None
+    parts: dict[PartName, CompanionJobPart] = {}
+    received: dict[PartName, Count] = {}
+    result: CompanionJobResult | None = None
+    chunk: Annotated[int, Field(ge=1, le=64 << 20)] | None = None
+
+
+class CompanionUpload(Strict):
+    id: JobId
+    part: PartName
+    received: Count
 
 
 class CompanionUpdateResult(Strict):

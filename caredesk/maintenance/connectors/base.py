@@ -13,6 +13,7 @@ that sentence on the site and carry on with the next one.
     ├── AuthRefused     the site said no to our credentials (401/403, bad signature)
     ├── BadAnswer       an answer we cannot believe: not JSON, wrong types, absurd sizes
     └── RemoteFailed    the site understood and tried, and says it failed (with its reason)
+        └── JobGone     a backup or restore job the site was asked about is no longer there
 """
 
 from __future__ import annotations
@@ -53,6 +54,12 @@ class BadAnswer(ConnectorError):
 
 class RemoteFailed(ConnectorError):
     kind = "remote_failed"
+
+
+class JobGone(RemoteFailed):
+    """The site no longer has the backup or restore job asked about."""
+
+    kind = "job_gone"
 
 
 ITEM_KINDS = ("core", "plugin", "theme")
@@ -137,6 +144,40 @@ def _file_json(f: BackupFile | None) -> dict[str, Any] | None:
     return None if f is None else {"name": f.name, "size": f.size, "sha256": f.sha256}
 
 
+@dataclass(frozen=True, slots=True)
+class SitePart:
+    """One part of a full backup (``database`` or ``files``) as the site made it."""
+
+    kind: str
+    size: int
+    sha256: str
+    tables: dict[str, int] = field(default_factory=dict)  # rows per table (database)
+    files: int = 0  # entries in the archive (files)
+    skipped: int = 0  # files the site could not read
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """Where a backup or restore job on the site stands.
+
+    ``state`` is ``working`` (call its step again), ``ready`` (a backup to
+    download), ``done`` (a restore or verification finished) or ``failed``
+    (``error`` says why; a step with ``resume`` carries on from where it was).
+    """
+
+    id: str
+    state: str
+    phase: str
+    done: int = 0
+    total: int = 0
+    counters: dict[str, int] = field(default_factory=dict)
+    parts: dict[str, SitePart] = field(default_factory=dict)
+    received: dict[str, int] = field(default_factory=dict)
+    result: dict[str, Any] | None = None
+    error: str = ""
+    chunk: int = 0  # the largest upload the site takes
+
+
 class Connector:
     """One site through one kind of connection. Subclasses override what they can do."""
 
@@ -154,3 +195,29 @@ class Connector:
 
     def restore(self, backup_id: str, items: list[ItemRef], *, database: bool = False) -> None:
         raise Unsupported(f"{self.kind} connections cannot restore backups")
+
+    # Full backups and restores: jobs on the site, moved in chunks (see the companion plugin).
+
+    def backup_start(self, job: str, parts: list[str]) -> Job:
+        raise Unsupported(f"{self.kind} connections cannot take full backups")
+
+    def backup_step(self, job: str, *, seconds: int, resume: bool = False) -> Job:
+        raise Unsupported(f"{self.kind} connections cannot take full backups")
+
+    def backup_download(self, job: str, part: str, offset: int, length: int) -> bytes:
+        raise Unsupported(f"{self.kind} connections cannot take full backups")
+
+    def backup_finish(self, job: str) -> None:
+        raise Unsupported(f"{self.kind} connections cannot take full backups")
+
+    def restore_start(self, job: str, purpose: str, parts: dict[str, SitePart]) -> Job:
+        raise Unsupported(f"{self.kind} connections cannot restore full backups")
+
+    def restore_upload(self, job: str, part: str, offset: int, data: bytes) -> int:
+        raise Unsupported(f"{self.kind} connections cannot restore full backups")
+
+    def restore_step(self, job: str, *, seconds: int, resume: bool = False) -> Job:
+        raise Unsupported(f"{self.kind} connections cannot restore full backups")
+
+    def restore_finish(self, job: str) -> None:
+        raise Unsupported(f"{self.kind} connections cannot restore full backups")

@@ -1,7 +1,8 @@
-"""The caredesk companion plugin: signed requests, full inventory, backups, updates, restores."""
+"""The caredesk companion plugin: signed requests, inventory, updates, backups and restores."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -17,13 +18,18 @@ from .base import (
     Inventory,
     Item,
     ItemRef,
+    Job,
+    JobGone,
     NotConfigured,
     RemoteFailed,
+    SitePart,
+    Unsupported,
     UpdateOutcome,
 )
 from .config import ConnectionConfig
 
 NAMESPACE = "/caredesk/v1"
+FULL_BACKUPS_SINCE = "1.1.0"  # the companion plugin's first version with /backup/start…
 
 
 class CompanionConnector(Connector):
@@ -37,25 +43,36 @@ class CompanionConnector(Connector):
             )
         self.config = config
 
-    def call(self, route: str, payload: dict[str, Any], *, timeout: float | None = None) -> Any:
-        """POST ``payload`` to ``route`` signed with the site's key; the decoded JSON answer."""
+    def post(
+        self,
+        route: str,
+        body: bytes,
+        *,
+        content_type: str = "application/json",
+        timeout: float | None = None,
+        max_bytes: int = http.DEFAULT_MAX_BYTES,
+    ) -> http.Response:
+        """POST ``body`` to ``route``, signed with the site's key; the answer as it came."""
         full_route = NAMESPACE + route
-        body = json.dumps(payload, separators=(",", ":")).encode()
         headers = signing.signed_headers(
             self.config.secret.strip(), int(clock.now().timestamp()), "POST", full_route, body
         )
-        headers["Content-Type"] = "application/json"
-        headers["Accept"] = "application/json"
-        answer = http.request(
+        headers["Content-Type"] = content_type
+        return http.request(
             "POST",
             self.config.rest_url(full_route),
             headers=headers,
             body=body,
             timeout=timeout or self.config.timeout,
+            max_bytes=max_bytes,
             allow_private=self.config.allow_private,
             ssl_context=self.config.ssl_context,
         )
-        return _judge(answer)
+
+    def call(self, route: str, payload: dict[str, Any], *, timeout: float | None = None) -> Any:
+        """POST ``payload`` to ``route`` signed with the site's key; the decoded JSON answer."""
+        body = json.dumps(payload, separators=(",", ":")).encode()
+        return _judge(self.post(route, body, timeout=timeout))
 
     def inventory(self, *, refresh: bool = False) -> Inventory:
         data = answers.parse(
@@ -119,6 +136,106 @@ class CompanionConnector(Connector):
         if not isinstance(data, dict) or data.get("backup") != backup_id:
             raise BadAnswer("the site's restore answer does not name the backup")
 
+    # ---- full backups and restores --------------------------------------------------
+
+    def _job(self, route: str, payload: dict[str, Any], job: str, *, long: bool = False) -> Job:
+        timeout = self.config.update_timeout if long else None
+        try:
+            answer = self.call(route, payload, timeout=timeout)
+        except NotConfigured:
+            raise Unsupported(
+                "the site's caredesk connector cannot take full backups: install or update "
+                f"the companion plugin to {FULL_BACKUPS_SINCE} or later"
+            ) from None
+        data = answers.parse(answers.CompanionJob, answer, who="the site")
+        if data.id != job:
+            raise BadAnswer(f"the site answered about job {data.id} when asked about {job}")
+        return Job(
+            id=data.id,
+            state=data.state,
+            phase=data.phase,
+            done=data.progress.get("done", 0),
+            total=data.progress.get("total", 0),
+            counters=dict(data.progress),
+            parts={
+                kind: SitePart(
+                    kind, p.size, p.sha256, dict(p.tables or {}), p.files or 0, p.skipped or 0
+                )
+                for kind, p in data.parts.items()
+            },
+            received={str(kind): size for kind, size in data.received.items()},
+            result=data.result.model_dump() if data.result is not None else None,
+            error=data.error or "",
+            chunk=data.chunk or 0,
+        )
+
+    def backup_start(self, job: str, parts: list[str]) -> Job:
+        return self._job("/backup/start", {"id": job, "parts": parts}, job, long=True)
+
+    def backup_step(self, job: str, *, seconds: int, resume: bool = False) -> Job:
+        payload = {"id": job, "seconds": seconds, "resume": resume}
+        return self._job("/backup/step", payload, job, long=True)
+
+    def backup_download(self, job: str, part: str, offset: int, length: int) -> bytes:
+        payload = {"id": job, "part": part, "offset": offset, "length": length}
+        body = json.dumps(payload, separators=(",", ":")).encode()
+        answer = self.post(
+            "/backup/download", body, timeout=self.config.update_timeout, max_bytes=length + 4096
+        )
+        if answer.status != 200 or "json" in answer.header("content-type"):
+            _judge(answer)  # raises for an error; a 200 in JSON is not what was asked for
+            raise BadAnswer("the site answered a download with JSON instead of the bytes")
+        data = answer.body
+        if answer.header("x-caredesk-offset") != str(offset) or len(data) != length:
+            raise BadAnswer(
+                f"the site sent {len(data):,} bytes from offset "
+                f"{answer.header('x-caredesk-offset') or '?'} when asked for {length:,} "
+                f"from {offset:,}"
+            )
+        if hashlib.sha256(data).hexdigest() != answer.header("x-caredesk-sha256"):
+            raise BadAnswer(f"a chunk of the {part} arrived damaged (its checksum differs)")
+        return data
+
+    def backup_finish(self, job: str) -> None:
+        self.call("/backup/finish", {"id": job})
+
+    def restore_start(self, job: str, purpose: str, parts: dict[str, SitePart]) -> Job:
+        payload = {
+            "id": job,
+            "purpose": purpose,
+            "parts": {
+                kind: {"size": p.size, "sha256": p.sha256, "tables": p.tables}
+                for kind, p in parts.items()
+            },
+        }
+        return self._job("/restore/start", payload, job)
+
+    def restore_upload(self, job: str, part: str, offset: int, data: bytes) -> int:
+        head = {
+            "id": job,
+            "part": part,
+            "offset": offset,
+            "sha256": hashlib.sha256(data).hexdigest(),
+        }
+        body = json.dumps(head, separators=(",", ":")).encode() + b"\n" + data
+        answer = self.post(
+            "/restore/upload",
+            body,
+            content_type="application/octet-stream",
+            timeout=self.config.update_timeout,
+        )
+        found = answers.parse(answers.CompanionUpload, _judge(answer), who="the site")
+        if (found.id, found.part) != (job, part):
+            raise BadAnswer("the site's upload answer is about another job or part")
+        return found.received
+
+    def restore_step(self, job: str, *, seconds: int, resume: bool = False) -> Job:
+        payload = {"id": job, "seconds": seconds, "resume": resume}
+        return self._job("/restore/step", payload, job, long=True)
+
+    def restore_finish(self, job: str) -> None:
+        self.call("/restore/finish", {"id": job})
+
 
 def _judge(answer: http.Response) -> Any:
     """The answer's JSON, or the error its status and WordPress's error body describe."""
@@ -135,6 +252,8 @@ def _judge(answer: http.Response) -> Any:
         raise NotConfigured(
             "the site has no caredesk connector: install and activate the companion plugin"
         )
+    if answer.status == 404 and code == "caredesk_no_job":
+        raise JobGone(message or "the site has no such job")
     if data is None or not message:
         raise BadAnswer(f"the site answered HTTP {answer.status} without an explanation")
     raise RemoteFailed(f"the site answered HTTP {answer.status}: {message}")

@@ -137,7 +137,7 @@ def request(
     target = split_url(url)
     addresses = resolve(target.host, target.port, allow_private=allow_private)
     deadline = time.monotonic() + timeout
-    failure: Exception | None = None
+    failure: BaseException | None = None
     for address in addresses:
         remaining = deadline - time.monotonic()
         if remaining <= 0:

@@ -3,13 +3,14 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
 
 from caredesk.clients.models import Connection, Platform, Site
-from caredesk.maintenance import actions, connectors, jobs, updates
+from caredesk.maintenance import actions, backups, connectors, jobs, restic, restores, updates
+from caredesk.maintenance.backups import human
 from caredesk.maintenance.connectors import ItemRef
-from caredesk.maintenance.models import LogEntry, UpdateRun
+from caredesk.maintenance.models import Backup, BackupRestore, JobState, LogEntry, UpdateRun
 
 
 class Command(BaseCommand):
-    help = "WordPress maintenance: inventories, updates, the maintenance log."
+    help = "WordPress maintenance: inventories, updates, the maintenance log, backups, restores."
 
     def add_arguments(self, parser):
         commands = parser.add_subparsers(dest="action", required=True)
@@ -38,6 +39,44 @@ class Command(BaseCommand):
         log = commands.add_parser("log", help="Print a site's maintenance log.")
         log.add_argument("--site", required=True, help="ID or URL")
         log.add_argument("--limit", type=int, default=50)
+        backup = commands.add_parser(
+            "backup",
+            help="Full backups now (database and files): stored, verified, pruned.",
+        )
+        backup.add_argument("--site", action="append", default=[], help="ID or URL; repeatable")
+        backup.add_argument(
+            "--due", action="store_true", help="Only the sites whose scheduled backup is due."
+        )
+        backup.add_argument("--retry", type=int, metavar="BACKUP_ID", help="Retry a failed backup.")
+        backup.add_argument(
+            "--verify", type=int, metavar="BACKUP_ID", help="Verify a backup again."
+        )
+        backup.add_argument("--only", choices=["database", "files"], help="One part only.")
+        listing = commands.add_parser("backups", help="List a site's backups.")
+        listing.add_argument("--site", required=True, help="ID or URL")
+        listing.add_argument("--limit", type=int, default=20)
+        restore = commands.add_parser(
+            "restore",
+            help="Put a backup back on its site (backed up first), or on a staging copy.",
+        )
+        restore.add_argument("backup", type=int, nargs="?", metavar="BACKUP_ID")
+        restore.add_argument(
+            "--to-staging", metavar="SITE", help="A staging copy's ID or URL (a site in caredesk)."
+        )
+        restore.add_argument("--only", choices=["database", "files"], help="One part only.")
+        restore.add_argument("--ticket", type=int, help="The backup restoration ticket's number.")
+        restore.add_argument(
+            "--no-safety-backup",
+            action="store_true",
+            help="Do not back up the target before overwriting it.",
+        )
+        restore.add_argument("--retry", type=int, metavar="RESTORE_ID", help="Retry a restore.")
+        check = commands.add_parser(
+            "check-repository", help="restic's check of the backup repository."
+        )
+        check.add_argument(
+            "--read-data-subset", default="", help="Also read this much data, e.g. 5%%."
+        )
 
     def handle(self, *args, action: str, **options):
         if action == "inventory":
@@ -48,6 +87,14 @@ class Command(BaseCommand):
             self._retry(options["run"])
         elif action == "log":
             self._log(options["site"], options["limit"])
+        elif action == "backup":
+            self._backup(options)
+        elif action == "backups":
+            self._backups(options["site"], options["limit"])
+        elif action == "restore":
+            self._restore(options)
+        elif action == "check-repository":
+            self._check_repository(options["read_data_subset"])
 
     def _sites(self, wanted: list[str]) -> list[Site]:
         connected = Site.objects.filter(is_active=True, platform=Platform.WORDPRESS).exclude(
@@ -149,3 +196,115 @@ class Command(BaseCommand):
                 f"{entry.at:%Y-%m-%d %H:%M}  {entry}  ({entry.get_source_display()}"
                 f"{', ' + str(by) if by else ''})"
             )
+
+    # ---- backups and restores -------------------------------------------------------
+
+    def _say(self, text: str) -> None:
+        self.stdout.write(text)
+        self.stdout.flush()
+
+    def _backup(self, options) -> None:
+        if options["retry"] or options["verify"]:
+            backup = Backup.objects.filter(pk=options["retry"] or options["verify"]).first()
+            if backup is None:
+                raise CommandError(f"no backup #{options['retry'] or options['verify']}")
+            try:
+                if options["retry"]:
+                    actions.do_retry_backup(backup, queue=False)
+                else:
+                    actions.do_request_verification(backup, queue=False)
+            except ValidationError as error:
+                raise CommandError(" ".join(error.messages)) from None
+            if not self._drive_backup(backup):
+                raise CommandError(f"{backup} did not succeed")
+            return
+        if options["due"]:
+            done = jobs.take_due_backups()
+            self._say(f"{done} due site(s) backed up (see each backup's outcome in the admin).")
+            return
+        if not options["site"]:
+            raise CommandError("name sites with --site, or say --due")
+        parts = [options["only"]] if options["only"] else None
+        failed = 0
+        for site in self._sites(options["site"]):
+            try:
+                backup = actions.do_request_backup(site, parts=parts, queue=False)
+            except ValidationError as error:
+                raise CommandError(f"{site}: {' '.join(error.messages)}") from None
+            failed += not self._drive_backup(backup)
+        if failed:
+            raise CommandError(f"{failed} backup(s) did not succeed")
+
+    def _drive_backup(self, backup: Backup) -> bool:
+        self._say(f"{backup}:")
+        done = backups.execute(backup.pk, report=self._say)
+        if done is None:
+            self._say(f"{backup}: taken by a worker; follow it in the admin.")
+            return True
+        verified = {True: "verified", False: "NOT verified", None: "not verified"}[done.verified]
+        self._say(
+            f"{done}: {done.get_state_display()}"
+            + (f", snapshot {done.snapshot_id[:8]}, {verified}" if done.snapshot_id else "")
+        )
+        return done.state == JobState.SUCCEEDED
+
+    def _backups(self, wanted: str, limit: int) -> None:
+        site = self._sites([wanted])[0]
+        for b in Backup.objects.filter(site=site)[:limit]:
+            when = f"{b.taken_at:%Y-%m-%d %H:%M}" if b.taken_at else "not taken"
+            verified = {True: "verified", False: "verification failed", None: "unverified"}
+            kept = "" if b.restorable or not b.snapshot_id else ", removed by retention"
+            self._say(
+                f"#{b.pk}  {when}  {b.get_trigger_display()}  {b.get_state_display()}  "
+                f"{human(b.size)}  {verified[b.verified]}{kept}"
+            )
+
+    def _restore(self, options) -> None:
+        if options["retry"]:
+            restore = BackupRestore.objects.filter(pk=options["retry"]).first()
+            if restore is None:
+                raise CommandError(f"no restore #{options['retry']}")
+            try:
+                actions.do_retry_restore(restore, queue=False)
+            except ValidationError as error:
+                raise CommandError(" ".join(error.messages)) from None
+        else:
+            if options["backup"] is None:
+                raise CommandError("name the backup to restore (see: maintenance backups --site)")
+            backup = Backup.objects.filter(pk=options["backup"]).select_related("site").first()
+            if backup is None:
+                raise CommandError(f"no backup #{options['backup']}")
+            target = backup.site
+            if options["to_staging"]:
+                target = self._sites([options["to_staging"]])[0]
+                if target.pk == backup.site_id:
+                    raise CommandError("--to-staging names the backup's own site")
+            try:
+                restore = actions.do_request_restore(
+                    backup,
+                    acting_user=None,
+                    target=target,
+                    parts=[options["only"]] if options["only"] else None,
+                    ticket_number=options["ticket"],
+                    safety_backup=not options["no_safety_backup"],
+                    queue=False,
+                )
+            except ValidationError as error:
+                raise CommandError(" ".join(error.messages)) from None
+        self._say(f"{restore}:")
+        done = restores.execute(restore.pk, report=self._say)
+        if done is None:
+            self._say(f"{restore}: taken by a worker; follow it in the admin.")
+            return
+        self._say(f"{done}: {done.get_state_display()}")
+        if done.state != JobState.SUCCEEDED:
+            raise CommandError(f"the restore did not succeed: {done.error}")
+
+    def _check_repository(self, subset: str) -> None:
+        repo = restic.Repository.from_settings()
+        try:
+            repo.ensure()
+            output = repo.check(subset or None)
+        except restic.ResticError as error:
+            raise CommandError(str(error)) from None
+        self._say(output.strip() or "no errors were found")

@@ -1,4 +1,4 @@
-"""Staff's maintenance pages for now: readable lists, filters, and the buttons that act."""
+"""Sites, inventories, the maintenance log and update runs: lists, filters, the buttons that act."""
 
 from django import forms
 from django.contrib import admin, messages
@@ -8,8 +8,10 @@ from django.utils.html import format_html
 from caredesk.clients.models import Connection
 from caredesk.lib import clock
 
-from . import actions, connectors
-from .models import (
+from .. import actions, connectors
+from ..backups import human
+from ..models import (
+    Backup,
     LogEntry,
     MaintainedSite,
     SiteMaintenance,
@@ -18,19 +20,9 @@ from .models import (
     UpdateRun,
     UpdateStep,
 )
+from .common import ReadOnlyInline
 
 MAX_AT_ONCE = 10  # inventories run inside the request; the schedule does the rest
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class SettingsInline(admin.StackedInline):
@@ -45,8 +37,21 @@ class SettingsInline(admin.StackedInline):
         "next_inventory_at",
         "last_error",
         "last_error_at",
+        "backup_days",
+        "backup_keep_last",
+        "backup_keep_monthly",
+        "backup_before_updates",
+        "last_backup_at",
+        "next_backup_at",
     )
-    readonly_fields = ("last_inventory_at", "next_inventory_at", "last_error", "last_error_at")
+    readonly_fields = (
+        "last_inventory_at",
+        "next_inventory_at",
+        "last_error",
+        "last_error_at",
+        "last_backup_at",
+        "next_backup_at",
+    )
 
 
 class LatestItemsInline(ReadOnlyInline):
@@ -58,6 +63,20 @@ class LatestItemsInline(ReadOnlyInline):
     verbose_name_plural = "Latest inventories"
 
 
+class LatestBackupsInline(ReadOnlyInline):
+    model = Backup
+    fk_name = "site"
+    fields = ("created_at", "trigger", "state", "taken_at", "size_text", "verified", "removed_at")
+    readonly_fields = fields
+    show_change_link = True
+    max_num = 5
+    verbose_name_plural = "Latest backups"
+
+    @admin.display(description="Size")
+    def size_text(self, obj) -> str:
+        return human(obj.size) if obj.taken_at else "–"
+
+
 @admin.register(MaintainedSite)
 class MaintainedSiteAdmin(admin.ModelAdmin):
     list_display = (
@@ -67,14 +86,15 @@ class MaintainedSiteAdmin(admin.ModelAdmin):
         "core",
         "updates_available",
         "last_inventory",
+        "last_backup",
         "problem",
     )
     list_filter = ("connection", "organisation", "maintenance__allow_private")
     search_fields = ("name", "url", "organisation__name")
     fields = ("organisation", "name", "url", "connection")
     readonly_fields = fields
-    inlines = [SettingsInline, LatestItemsInline]
-    actions = ("take_inventory_now", "run_updates")
+    inlines = [SettingsInline, LatestItemsInline, LatestBackupsInline]
+    actions = ("take_inventory_now", "run_updates", "back_up_now")
 
     def get_queryset(self, request):
         return (
@@ -111,6 +131,11 @@ class MaintainedSiteAdmin(admin.ModelAdmin):
     def last_inventory(self, obj):
         settings = getattr(obj, "maintenance", None)
         return settings.last_inventory_at if settings else None
+
+    @admin.display(description="Last good backup")
+    def last_backup(self, obj):
+        settings = getattr(obj, "maintenance", None)
+        return settings.last_backup_at if settings else None
 
     @admin.display(description="Problem")
     def problem(self, obj) -> str:
@@ -150,6 +175,16 @@ class MaintainedSiteAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{site}: {' '.join(error.messages)}", messages.ERROR)
                 continue
             self.message_user(request, f"{site}: update run #{run.pk} queued.")
+
+    @admin.action(description="Back up now (database and files)")
+    def back_up_now(self, request, queryset) -> None:
+        for site in queryset:
+            try:
+                backup = actions.do_request_backup(site, acting_user=request.user)
+            except ValidationError as error:
+                self.message_user(request, f"{site}: {' '.join(error.messages)}", messages.ERROR)
+                continue
+            self.message_user(request, f"{site}: backup #{backup.pk} queued.")
 
 
 class SnapshotItemInline(ReadOnlyInline):
