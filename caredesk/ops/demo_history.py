@@ -2,7 +2,9 @@
 
 Each record is made by the action that makes it in production, with the clock
 replayed to the moment it happened: inventories that find WordPress and plugin
-updates, security scans against a small vulnerability feed, a month of uptime
+updates, security scans against a small vulnerability feed, backups (recorded
+as the backup job records them: the sites are fictional, so there is nothing
+to fetch) and a restore asked for in a ticket, a month of uptime
 checks every quarter hour with one real outage (confirmed, alerted, ticketed
 and recovered by the monitoring and alert code), and hourly rollups. The
 monthly report of last month then has something true to say about each site.
@@ -26,13 +28,20 @@ from caredesk.clients.models import Platform, Site
 from caredesk.lib import clock
 from caredesk.maintenance.actions import do_log_work, do_record_inventory, do_record_scan
 from caredesk.maintenance.connectors import Inventory, Item
-from caredesk.maintenance.models import Snapshot, Vulnerability
+from caredesk.maintenance.models import (
+    Backup,
+    BackupRestore,
+    JobState,
+    Snapshot,
+    Vulnerability,
+)
 from caredesk.maintenance.scan import feed, vulns
 from caredesk.monitoring.engine import Outcome
 from caredesk.monitoring.models import Kind, Monitor
 from caredesk.monitoring.store import DbStore
 from caredesk.monitoring.uptime import month_bounds, rollup_hours
-from caredesk.tickets.actions import do_reply
+from caredesk.plans.models import WorkCategory
+from caredesk.tickets.actions import do_create_ticket, do_reply
 from caredesk.tickets.models import Status
 
 STAFF = "omar.haddad@agency.example"
@@ -240,6 +249,87 @@ def _response_ms(monitor_id: int, moment: datetime) -> int:
     return round(day + busy + 90 * _noise(monitor_id, moment) ** 3)
 
 
+def _backup(site: Site, at: datetime, trigger: str, files_mb: int, verified: bool = True):
+    """A backup as the backup job records it (the demo's sites are fictional: nothing to fetch)."""
+    seed = f"{site.pk}:{at.isoformat()}"
+    digest = hashlib.sha256(seed.encode()).hexdigest()
+    return Backup.objects.create(
+        site=site,
+        trigger=trigger,
+        state=JobState.SUCCEEDED,
+        created_at=at,
+        started_at=at,
+        taken_at=at + timedelta(minutes=4),
+        database_size=(18 + site.pk % 7) * 1024**2,
+        database_sha256=digest,
+        files_size=files_mb * 1024**2,
+        files_sha256=hashlib.sha256(digest.encode()).hexdigest(),
+        files_count=files_mb * 9,
+        snapshot_id=digest[:16],
+        snapshot_path=f"/site-{site.pk}",
+        stored_at=at + timedelta(minutes=9),
+        verified=verified,
+        verified_at=at + timedelta(minutes=12),
+        verification="read back and test-restored: every table's rows match",
+        finished_at=at + timedelta(minutes=13),
+    )
+
+
+def _backups(first: date, staff: User | None) -> int:
+    """A monthly backup of each WordPress site, one before its updates, and one restore."""
+    start, end = month_bounds(first.year, first.month)
+    writes = 0
+    for number, url in enumerate(STACKS):
+        site = Site.objects.filter(url=url).first()
+        if (
+            site is None
+            or Backup.objects.filter(site=site, created_at__gte=start, created_at__lt=end).exists()
+        ):
+            continue
+        _backup(site, _local(first.replace(day=1), time(2, 10 + number)), "schedule", 640)
+        _backup(site, _local(first.replace(day=9), time(3, 0)), "update_run", 642)
+        writes += 2
+    fenwick = Site.objects.filter(url="https://fenwickdental.example/").first()
+    if fenwick is None or staff is None or not writes:
+        return writes
+    # The practice asked for last week's opening hours page back: a backup restoration
+    # ticket, answered, restored from the update run's backup, solved within the day.
+    asked = _local(first.replace(day=20), time(9, 12))
+    with clock.replay(asked):
+        ticket = do_create_ticket(
+            subject="Please restore the opening hours page as it was last week",
+            body="Someone overwrote the opening hours page. Can you put last week's back?",
+            channel="email",
+            requester=fenwick.organisation.contacts.order_by("pk").first(),
+            site=fenwick,
+            category=WorkCategory.objects.filter(code="backup-restoration").first(),
+            notify_requester=False,
+        )
+    with clock.replay(asked + timedelta(minutes=48)):
+        do_reply(ticket, "We will restore the 9th's backup this afternoon.", acting_user=staff)
+    backup = Backup.objects.filter(site=fenwick, trigger="update_run").order_by("-pk").first()
+    done = asked + timedelta(hours=5, minutes=20)
+    BackupRestore.objects.create(
+        backup=backup,
+        target=fenwick,
+        ticket_number=ticket.number,
+        state=JobState.SUCCEEDED,
+        requested_by=staff,
+        created_at=done - timedelta(minutes=25),
+        started_at=done - timedelta(minutes=25),
+        finished_at=done,
+        safety=_backup(fenwick, done - timedelta(minutes=24), "restore", 640),
+    )
+    with clock.replay(done + timedelta(minutes=10)):
+        do_reply(
+            ticket,
+            "Restored: the page is back as it was on the 9th (a safety backup was taken first).",
+            acting_user=staff,
+            status=Status.SOLVED,
+        )
+    return writes + 4
+
+
 def _checks(monitor: Monitor, first: date, outage: Outage | None):
     """Quarter-hourly results; a minute apart around an outage, so it is confirmed as it is."""
     start, end = month_bounds(first.year, first.month)
@@ -351,4 +441,5 @@ def load_demo_history() -> int:
     if Vulnerability.objects.filter(feed_id__in=FEED).count() < len(FEED):
         feed.import_feed(json.dumps(FEED).encode())
     staff = User.objects.filter(email=STAFF).first()
-    return _maintenance(first, staff) + _monitoring(first) + _answer_downtime(first, staff)
+    writes = _maintenance(first, staff) + _backups(first, staff)
+    return writes + _monitoring(first) + _answer_downtime(first, staff)

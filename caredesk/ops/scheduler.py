@@ -52,11 +52,16 @@ SCHEDULE: list[Periodic] = [
     Periodic("billing-ledger", "10 0 * * *", billing_tasks.roll_ledgers),
     Periodic("monitor-rollups", "7 * * * *", monitoring_tasks.roll_up_results),
     Periodic("monitor-prune", "23 4 * * *", monitoring_tasks.prune_raw_results),
+    # Heartbeats are pushed: nothing probes them, this notices when their pings stop.
+    Periodic("monitor-heartbeats", "* * * * *", monitoring_tasks.check_heartbeats),
     # Alerts go out seconds after confirmation by their own job; this catches retries
     # and holds for a parent's outage.
     Periodic("alert-delivery", "* * * * *", alert_tasks.deliver_alerts),
     Periodic("maintenance-inventories", "*/10 * * * *", maintenance_tasks.take_due_inventories),
     Periodic("maintenance-scans", "*/15 * * * *", maintenance_tasks.run_due_scans),
+    Periodic("maintenance-backups", "*/10 * * * *", maintenance_tasks.take_due_backups),
+    # restic's check of the whole repository takes its exclusive lock: weekly, at night.
+    Periodic("backup-repository-check", "40 2 * * 0", maintenance_tasks.check_backup_repository),
     # Hourly in the first week of a month: builds and sends once last month is complete.
     Periodic("monthly-reports", "20 * * * *", report_tasks.send_monthly_reports),
     Periodic("purge-expired-sessions", "17 3 * * *", tasks.purge_expired_sessions),

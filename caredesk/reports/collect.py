@@ -21,7 +21,8 @@ from caredesk.billing import periods, rules
 from caredesk.billing.usage import Usage, compute
 from caredesk.clients.models import Organisation, Site
 from caredesk.lib import clock
-from caredesk.monitoring.models import CheckResult, HourlyRollup, Incident, Kind, Monitor
+from caredesk.monitoring import history
+from caredesk.monitoring.models import CheckResult, Incident, Kind, Monitor
 from caredesk.monitoring.uptime import month_bounds, monthly_uptime
 from caredesk.tickets.models import SlaClock, Ticket
 
@@ -243,11 +244,11 @@ def _uptime(site: Site, monitors: list[Monitor], year: int, month: int, now: dat
             }
         )
     http_ids = [m.pk for m in monitors if m.kind == Kind.HTTP]
-    rollups = list(
-        HourlyRollup.objects.filter(monitor_id__in=http_ids, hour__gte=start, hour__lt=end)
-        .order_by("hour")
-        .values_list("hour", "p50_ms", "p95_ms")
-    )
+    # Hourly rows, or for an older month the hours packed in its daily rows.
+    rollups = [
+        (item.hour, item.p50_ms, item.p95_ms)
+        for item in history.hours(http_ids, start, end, now=now)
+    ]
     # A monitor switched off all month (the demo's, a site being moved) watched nothing.
     monitored = bool(rollups) or any(m.enabled for m in monitors if m.kind == Kind.HTTP)
     return {

@@ -186,6 +186,14 @@ CHANGE_WORDS = {
 }
 
 
+def _size(size: int) -> str:
+    if size >= 1024**3:
+        return f"{size / 1024**3:.1f} GB"
+    if size >= 1024**2:
+        return f"{size / 1024**2:.0f} MB"
+    return f"{max(1, round(size / 1024))} KB"
+
+
 def _version_line(line: dict, mode: str) -> dict:
     if line["change"] in ("updated", "downgraded"):
         versions = f"{line['from'] or '?'} → {line['to'] or '?'}"
@@ -219,6 +227,16 @@ def _maintenance(m: dict | None, site_id: int, mode: str) -> dict | None:
             "all_clear": not scan["open"],
             "open": [{**f, "colour": SEVERITY_COLOURS[f["severity"]]} for f in scan["open"]],
         }
+    backups = m.get("backups")
+    if backups is not None:
+        backups = {
+            **backups,
+            "taken": [
+                {**b, "when": local(b["at"]), "size_text": _size(b["size"])}
+                for b in backups["taken"]
+            ],
+            "restores": [{**r, "when": local(r["at"])} for r in backups["restores"]],
+        }
     pending_core = [p for p in m["pending"] if p["kind"] == "core"]
     return {
         **m,
@@ -229,6 +247,7 @@ def _maintenance(m: dict | None, site_id: int, mode: str) -> dict | None:
         "pending_other": [p for p in m["pending"] if p["kind"] != "core"],
         "work": [{**w, "when": local(w["at"])} for w in m["work"]],
         "scan": scan,
+        "backups": backups,
         "log_url": _url("admin:maintenance_logentry_changelist", query={"site__id__exact": site_id})
         if mode == PREVIEW
         else "",

@@ -9,6 +9,7 @@ security scans and the backups. A site caredesk has no records for gets
 from collections import defaultdict
 from datetime import datetime
 
+from caredesk.maintenance import facts as backup_facts
 from caredesk.maintenance.models import (
     SEVERITY_ORDER,
     Change,
@@ -164,17 +165,55 @@ def _finding(finding: Finding, status: str) -> dict:
     }
 
 
+def _backups(site_ids: list[int], start: datetime, end: datetime) -> dict[int, dict]:
+    """Backups taken in the month (verified or not), failed attempts, and restores."""
+    taken = backup_facts.backups_in(site_ids, start, end)
+    restores = backup_facts.restores_in(site_ids, start, end)
+    result = {}
+    for site_id in set(taken) | set(restores):
+        made = [b for b in taken.get(site_id, []) if b.stored]
+        result[site_id] = {
+            "taken": [
+                {
+                    "id": b.id,
+                    "at": _iso(b.taken_at),
+                    "trigger": b.trigger,
+                    "parts": list(b.parts),
+                    "size": b.size,
+                    "verified": b.verified,
+                    "kept": b.kept,
+                }
+                for b in made
+            ],
+            "verified": sum(1 for b in made if b.verified),
+            "failed": sum(1 for b in taken.get(site_id, []) if b.failed),
+            "restores": [
+                {
+                    "id": r.id,
+                    "at": _iso(r.finished_at or r.requested_at),
+                    "ok": r.ok,
+                    "to_staging": r.to_staging,
+                    "ticket": r.ticket_number,
+                }
+                for r in restores.get(site_id, [])
+            ],
+        }
+    return result
+
+
 def collect(site_ids: list[int], start: datetime, end: datetime) -> dict[int, dict]:
     """Each site's maintenance month, or nothing for a site caredesk keeps no records of."""
     log = _log(site_ids, start, end)
     snapshots = _latest_snapshots(site_ids, end)
     pending = _pending(snapshots)
     scans = _scans(site_ids, start, end)
+    backups = _backups(site_ids, start, end)
     result = {}
     for site_id in site_ids:
         snapshot = snapshots.get(site_id)
         entries = log.get(site_id, {"versions": [], "work": []})
-        if not (snapshot or entries["versions"] or entries["work"] or site_id in scans):
+        known = snapshot or entries["versions"] or entries["work"]
+        if not (known or site_id in scans or site_id in backups):
             continue
         versions = entries["versions"]
         result[site_id] = {
@@ -188,5 +227,6 @@ def collect(site_ids: list[int], start: datetime, end: datetime) -> dict[int, di
             "work": entries["work"],
             "pending": pending.get(site_id, []),
             "scan": scans.get(site_id),
+            "backups": backups.get(site_id),
         }
     return result

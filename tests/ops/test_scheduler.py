@@ -254,6 +254,8 @@ def test_default_schedule_runs_every_capabilitys_periodic_work():
         "alert-delivery",
         "maintenance-inventories",
         "maintenance-scans",
+        "maintenance-backups",
+        "backup-repository-check",
         "monthly-reports",
         "monitor-rollups",
     } <= names

@@ -55,6 +55,20 @@ def test_the_demo_month_has_updates_a_scan_an_incident_tickets_and_time(harbour)
     assert any(s.startswith("Down: Harbour Bakery") for s in subjects)
     assert site["support"]["sla_missed"] <= 1 and site["support"]["sla_met"] >= 6
     assert harbour.facts["hours"]["billable"] > 0  # the gift cards are not in KIJO Care
+    backups = m["backups"]
+    assert [b["trigger"] for b in backups["taken"]] == ["schedule", "update_run"]
+    assert backups["verified"] == 2 and backups["failed"] == 0
+
+
+def test_a_restore_asked_for_in_a_ticket_is_in_the_clients_report(staff):
+    with time_machine.travel(NOW, tick=False):
+        load_demo()
+        fenwick = Organisation.objects.get(name="Fenwick Dental Practice")
+        [report] = do_build_reports(2026, 10, organisations=[fenwick.pk], acting_user=staff)
+    site = next(s for s in report.facts["sites"] if s["name"] == "Fenwick Dental")
+    [restore] = site["maintenance"]["backups"]["restores"]
+    assert restore["ok"] is True and restore["ticket"] is not None
+    assert "Restored on 20 Oct" in report.html and f"ticket #{restore['ticket']}" in report.html
 
 
 def test_the_demo_months_pdf_and_email_read_well(harbour, browser, tmp_path):
