@@ -314,6 +314,18 @@ DESK = [
         per_client=True,
     ),
     desk_ticket_post("tickets/<int:number>/timer", "desk:timer", "timer", lambda w, s: {}),
+    nobody_gets(
+        "tickets/<int:number>/restore",
+        "desk:restore_backup",
+        lambda w, s: f"/tickets/{s.ticket.number}/restore",
+        per_client=True,
+    ),
+    desk_ticket_post(
+        "tickets/<int:number>/restore",
+        "desk:restore_backup",
+        "restore",
+        lambda w, s: {"restore-confirm": "on"},
+    ),
 ]
 
 

@@ -17,6 +17,7 @@ from .billed import entries_with_reasons
 from .forms import CannedPickForm, PropertiesForm, ReplyForm, TimeForm
 from .health import site_health
 from .presence import others_on
+from .restore_panel import restore_panel
 
 PARTS = {
     name: f"desk/ticket/_{name}.html"
@@ -29,11 +30,13 @@ PARTS = {
         "time",
         "history",
         "flash",
+        "restore",
     )
 }
 AFTER_REPLY = ("conversation", "reply", "summary", "sla", "properties", "history", "flash")
 AFTER_PROPERTIES = ("properties", "summary", "sla", "history", "flash")
 AFTER_TIME = ("time", "history", "flash")
+AFTER_RESTORE = ("restore", "history", "flash")
 
 
 def context_plan(ticket: Ticket):
@@ -53,6 +56,7 @@ def context(
     reply_form=None,
     properties_form=None,
     time_form=None,
+    restore_form=None,
     canned_errors=(),
     flash=(),
     whole_page=False,
@@ -88,6 +92,7 @@ def context(
         "timer": TimerRun.objects.filter(staff=user).select_related("ticket").first(),
         "flash": list(flash),
         "others": others_on(ticket, user),
+        "restore_panel": restore_panel(ticket, restore_form),
     }
     if whole_page:
         data["health"] = site_health(ticket.site) if ticket.site_id else None

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import canned_views, clients, monitors, sites, tickets, time, views
+from . import canned_views, clients, monitors, restore, sites, tickets, time, views
 
 app_name = "desk"
 urlpatterns = [
@@ -25,4 +25,5 @@ urlpatterns = [
     path("tickets/<int:number>/presence", tickets.heartbeat, name="heartbeat"),
     path("tickets/<int:number>/time", time.log_time, name="log_time"),
     path("tickets/<int:number>/timer", time.timer, name="timer"),
+    path("tickets/<int:number>/restore", restore.restore_backup, name="restore_backup"),
 ]

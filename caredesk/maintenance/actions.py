@@ -32,6 +32,7 @@ from .models import (
     Snapshot,
     SnapshotItem,
     Source,
+    TicketLink,
     UpdateRun,
     all_parts,
 )
@@ -73,6 +74,7 @@ def do_record_inventory(
         connector_version=found.connector_version,
         taken_by=acting_user,
         update_run=update_run,
+        health=[test.as_json() for test in found.health],
     )
     unique = {(item.kind, item.slug): item for item in found.items}
     SnapshotItem.objects.bulk_create(
@@ -197,6 +199,11 @@ def do_request_update_run(
     for ref in items or []:
         if ref.kind not in ("core", "plugin", "theme") or not ref.slug:
             raise ValidationError(f"Cannot update {ref.kind} {ref.slug!r}.")
+        if ref.kind == "core" and site.connection != "companion":
+            raise ValidationError(
+                "WordPress itself is updated only on sites connected with the companion plugin: "
+                "its roll back restores a full backup, which only the plugin makes."
+            )
     run = UpdateRun.objects.create(
         site=site,
         all_items=items is None,
@@ -211,11 +218,15 @@ def do_request_update_run(
 @transaction.atomic
 def do_retry_update_run(run: UpdateRun, *, acting_user=None) -> UpdateRun:
     """Queue a finished, unsuccessful run again; its finished steps are not redone."""
-    from . import tasks
+    from . import tasks, updates
 
     locked = UpdateRun.objects.select_for_update().get(pk=run.pk)
+    if updates.is_stale(locked):
+        updates.requeue_stale(locked)
+        transaction.on_commit(lambda: tasks.run_update.enqueue(locked.pk))
+        return locked
     if locked.state not in (RunState.FAILED, RunState.ROLLED_BACK):
-        raise ValidationError("Only a failed run can be retried.")
+        raise ValidationError("Only a failed run can be retried (or one whose worker stopped).")
     locked.state = RunState.QUEUED
     locked.claimed_at = None
     locked.finished_at = None
@@ -223,6 +234,14 @@ def do_retry_update_run(run: UpdateRun, *, acting_user=None) -> UpdateRun:
     locked.save(update_fields=["state", "claimed_at", "finished_at", "error"])
     transaction.on_commit(lambda: tasks.run_update.enqueue(locked.pk))
     return locked
+
+
+def do_request_scan(site: Site, *, acting_user=None) -> None:
+    """Queue a security scan of ``site``: a worker runs it (the checks take a while)."""
+    from . import tasks
+
+    user_id = acting_user.pk if acting_user is not None else None
+    transaction.on_commit(lambda: tasks.scan_site.enqueue(site.pk, user_id))
 
 
 @transaction.atomic
@@ -281,6 +300,26 @@ def do_record_scan(
                 )
             )
     return scan
+
+
+# ---- tickets opened about maintenance matters (by the apps above) ---------------------
+
+
+@transaction.atomic
+def do_link_ticket(site: Site, topic: str, ticket_number: int) -> TicketLink:
+    """Record that ticket ``ticket_number`` answers ``topic`` of ``site`` (see TicketLink)."""
+    if ticket_number <= 0 or not topic:
+        raise ValidationError("A ticket link needs a topic and a ticket number.")
+    return TicketLink.objects.create(site=site, topic=topic[:320], ticket_number=ticket_number)
+
+
+def linked_ticket_numbers(site: Site, topic: str) -> list[int]:
+    """The tickets opened about ``topic`` of ``site``, newest first."""
+    return list(
+        TicketLink.objects.filter(site=site, topic=topic[:320]).values_list(
+            "ticket_number", flat=True
+        )
+    )
 
 
 # ---- full backups and restores --------------------------------------------------------

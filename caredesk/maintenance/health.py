@@ -1,7 +1,16 @@
-"""Is the site still well after an update? HTTP 200 and, when set, a keyword on a page."""
+"""Is the site still well after an update or a restore?
+
+The site's own health page answers HTTP 200, without WordPress's critical
+error, and with the health keyword when one is set. Apps above maintenance
+add their own checks with :func:`register` (the alerts app runs the site's
+HTTP monitors once, with their expectations): the maintenance app cannot
+import them, so they come to it. Every check must pass.
+"""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
@@ -9,6 +18,8 @@ from caredesk.clients.models import Site
 
 from .connectors import ConnectorError, http
 from .sites import settings_for
+
+logger = logging.getLogger(__name__)
 
 TIMEOUT = 30.0
 MAX_REDIRECTS = 3
@@ -22,7 +33,44 @@ class Health:
     detail: str
 
 
+# A check answers a verdict, or None when it has nothing to say about this site
+# (no monitors, say). It must not raise for what the site does; if it raises all
+# the same, that is logged and noted, and the other checks decide.
+Check = Callable[[Site], Health | None]
+_checks: dict[str, Check] = {}
+
+
+def register(name: str, check: Check) -> None:
+    """Add (or replace) a health check run after updates and restores, under ``name``."""
+    _checks[name] = check
+
+
+def unregister(name: str) -> None:
+    _checks.pop(name, None)
+
+
+def registered() -> list[str]:
+    return list(_checks)
+
+
 def check(site: Site) -> Health:
+    """The site's own page, then every registered check; well only if all are."""
+    verdicts = [check_page(site)]
+    for name, extra in list(_checks.items()):
+        try:
+            verdict = extra(site)
+        except Exception as error:
+            logger.exception("health check %r failed unexpectedly for site %s", name, site.pk)
+            verdicts.append(Health(True, f"{name}: not checked ({type(error).__name__})"))
+            continue
+        if verdict is not None:
+            verdicts.append(verdict)
+    failed = [v for v in verdicts if not v.ok]
+    passed = [v for v in verdicts if v.ok]
+    return Health(not failed, "; ".join(v.detail for v in failed + passed))
+
+
+def check_page(site: Site) -> Health:
     """Fetch the site's health page (following a few redirects) and judge it."""
     settings = settings_for(site)
     url = urljoin(site.url, settings.health_path or "/")

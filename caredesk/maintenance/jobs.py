@@ -70,7 +70,7 @@ def due_scans():
     )
 
 
-def scan_step() -> bool:
+def scan_step(report=None) -> bool:
     """Scan one site whose scan is due; False when none is."""
     from .scan.run import scan_site  # the scan imports actions, which import this module's peers
 
@@ -84,14 +84,16 @@ def scan_step() -> bool:
         ).update(next_scan_at=now + CLAIM_HOLD)
         if claimed != 1:
             continue
-        scan_site(site)
+        if report is not None:
+            report(f"{site} ({site.url}):")
+        scan_site(site, report=report)
         return True
     return False
 
 
-def run_due_scans(limit: int = 50) -> int:
+def run_due_scans(limit: int = 50, report=None) -> int:
     done = 0
-    while done < limit and scan_step():
+    while done < limit and scan_step(report):
         done += 1
     return done
 

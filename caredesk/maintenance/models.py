@@ -9,6 +9,7 @@ run or from a person logging work done elsewhere.
 import secrets
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from caredesk.clients.models import Site
@@ -80,6 +81,70 @@ class SiteMaintenance(models.Model):
         default=True,
         help_text="Update runs take a full backup first, unless one was made in the last 24 hours.",
     )
+    # Auto-update rules: all off by default, a person turns each on per site.
+    auto_minor_core = models.BooleanField(
+        "minor WordPress releases at once",
+        default=False,
+        help_text="After an inventory offers a minor release of WordPress (6.4.2 → 6.4.3: "
+        "the same x.y branch), update it at once.",
+    )
+    auto_security = models.BooleanField(
+        "security releases at once",
+        default=False,
+        help_text="After an inventory, update at once every item with an open vulnerability "
+        "finding whose fixed-in version WordPress now offers.",
+    )
+    auto_monthly = models.BooleanField(
+        "everything else in the monthly window",
+        default=False,
+        help_text="Every other update, once a month, from the window's day and hour on.",
+    )
+    auto_window_day = models.PositiveSmallIntegerField(
+        "window day of month",
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(28)],
+        help_text="1 to 28, so every month has it.",
+    )
+    auto_window_hour = models.PositiveSmallIntegerField(
+        "window hour",
+        default=3,
+        validators=[MaxValueValidator(23)],
+        help_text="0 to 23, in caredesk's time zone (CAREDESK_TIME_ZONE).",
+    )
+    auto_window_done_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When the last monthly window ran."
+    )
+    auto_checked_snapshot = models.ForeignKey(
+        "Snapshot",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+        help_text="The inventory the rules were last applied to.",
+    )
+    wp_cli = models.CharField(
+        "WP-CLI command",
+        max_length=300,
+        default="wp",
+        help_text="WP-CLI over SSH: the wp command on the server (a path if it is not on the "
+        "PATH, e.g. /usr/local/bin/wp or php ~/wp-cli.phar).",
+    )
+    wp_path = models.CharField(
+        "WordPress folder",
+        max_length=500,
+        blank=True,
+        help_text="WP-CLI over SSH: the WordPress folder on the server (--path). Empty: the SSH "
+        "user's home folder or its wp-cli.yml decides.",
+    )
+    ssh_host_key = models.TextField(
+        "pinned SSH host key",
+        blank=True,
+        help_text="WP-CLI over SSH: the server's host key (OpenSSH format), recorded at the "
+        "first connection; a server showing another key is refused. Clear it only when the "
+        "host really changed its key.",
+    )
+    ssh_host_key_seen_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_error = models.CharField(max_length=1000, blank=True, editable=False)
     last_error_kind = models.CharField(max_length=30, blank=True, editable=False)
     last_error_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -106,6 +171,12 @@ class Snapshot(models.Model):
     )
     update_run = models.ForeignKey(
         "UpdateRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="snapshots"
+    )
+    health = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="WordPress's own site health tests, where the connection gives them: "
+        '[{"test": …, "label": …, "status": "good" | "recommended" | "critical"}].',
     )
 
     class Meta:
@@ -223,6 +294,9 @@ class UpdateRun(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="Last sign of life of its worker."
+    )
     attempt = models.PositiveIntegerField(default=0)
     backup_id = models.CharField(max_length=64, blank=True)
     error = models.TextField(blank=True)
@@ -625,6 +699,28 @@ class RestoreStep(JobStep):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()}: {self.get_state_display()}"
+
+
+class TicketLink(models.Model):
+    """A ticket opened about a maintenance matter of a site (a finding, a failed run…).
+
+    The maintenance app cannot open tickets (layers); the receivers above it do,
+    and record here which ticket answers which matter, so the same matter adds a
+    note to its open ticket instead of opening another. ``topic`` names the matter:
+    ``finding:<finding key>``, ``update-run:<id>``, ``backup-failed``.
+    """
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="ticket_links")
+    topic = models.CharField(max_length=320)
+    ticket_number = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=clock.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["site", "topic"], name="ticket_link_topic")]
+
+    def __str__(self) -> str:
+        return f"#{self.ticket_number}: {self.topic}"
 
 
 class MaintainedSite(Site):

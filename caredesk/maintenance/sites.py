@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings as django_settings
 
 from caredesk.clients.models import Site
+from caredesk.lib import clock
 
 from . import connectors
 from .models import SiteMaintenance
@@ -20,6 +21,14 @@ def settings_for(site: Site) -> SiteMaintenance:
         return found
 
 
+def pin_host_key(settings: SiteMaintenance, key: str) -> None:
+    """Record the SSH host key a site showed the first time (never replaces a pinned one)."""
+    SiteMaintenance.objects.filter(pk=settings.pk, ssh_host_key="").update(
+        ssh_host_key=key, ssh_host_key_seen_at=clock.now()
+    )
+    settings.ssh_host_key = key
+
+
 def config_for(site: Site) -> connectors.ConnectionConfig:
     settings = settings_for(site)
     return connectors.ConnectionConfig(
@@ -30,6 +39,10 @@ def config_for(site: Site) -> connectors.ConnectionConfig:
         allow_private=settings.allow_private,
         ssh_host=site.ssh_host,
         ssh_port=site.ssh_port,
+        ssh_host_key=settings.ssh_host_key.strip(),
+        on_host_key=lambda key: pin_host_key(settings, key),
+        wp_cli=settings.wp_cli,
+        wp_path=settings.wp_path,
         # Optional settings (seconds): how long a site may take to answer.
         timeout=float(getattr(django_settings, "CAREDESK_MAINTENANCE_TIMEOUT", 30)),
         update_timeout=float(getattr(django_settings, "CAREDESK_MAINTENANCE_UPDATE_TIMEOUT", 300)),

@@ -1,8 +1,9 @@
-"""Background jobs of maintenance: scheduled inventories, scans and backups; runs on demand."""
+"""Background jobs of maintenance: scheduled inventories, scans, backups and auto-updates;
+runs on demand."""
 
 from django_tasks import task
 
-from . import backups, jobs, restic, restores, updates
+from . import autoupdates, backups, jobs, restic, restores, updates
 
 
 @task()
@@ -19,9 +20,42 @@ def run_update(run_id: int) -> str:
 
 
 @task()
+def apply_auto_updates() -> int:
+    """The sites' auto-update rules after each inventory, and their monthly windows.
+
+    Every 10 minutes is plenty (inventories come every few hours); the number of
+    update runs it requested.
+    """
+    return len(autoupdates.apply_rules())
+
+
+@task()
+def reclaim_stale_update_runs() -> int:
+    """Update runs whose worker died (no sign of life for 30 minutes), queued again."""
+    return len(updates.reclaim_stale())
+
+
+@task()
 def run_due_scans() -> int:
     """Security scans of the sites whose monthly (or other) scan is due."""
     return jobs.run_due_scans()
+
+
+@task()
+def scan_site(site_id: int, user_id: int | None = None) -> str:
+    """One security scan asked for by a person ("Scan now")."""
+    from django.contrib.auth import get_user_model
+
+    from caredesk.clients.models import Site
+
+    from .scan.run import scan_site as scan
+
+    site = Site.objects.filter(pk=site_id).first()
+    if site is None:
+        return "no such site"
+    user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
+    done = scan(site, acting_user=user)
+    return f"{done.findings.count()} finding(s)"
 
 
 @task()

@@ -5,6 +5,13 @@ back; then, where the site's settings ask for it, a full backup (database and
 files, stored and verified: :mod:`.backups`) unless one was made in the last
 24 hours.
 
+WordPress core is not backed up item by item: its files are the whole
+WordPress folder. A run that updates core always takes a full backup of its
+own first (a recent one is not enough: rolling back to it would lose what
+changed since), and its roll back restores that backup — files and database,
+since a core update may upgrade the database too — which also puts back every
+other item the run changed.
+
 A run is a list of steps, each recorded with its outcome. :func:`advance`
 does one step and says whether there is more, so a worker drives a run and a
 test can stop it anywhere. A retried run keeps what stands — the backup, the
@@ -15,10 +22,13 @@ is done twice.
 from __future__ import annotations
 
 import logging
+import time
+from datetime import timedelta
 
+from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Max
+from django.db.models import F, Max, Q
 
 from caredesk.lib import clock
 
@@ -39,12 +49,28 @@ from .sites import connector_for, settings_for
 
 logger = logging.getLogger(__name__)
 
+# A running run whose worker has shown no sign of life this long (minutes:
+# CAREDESK_UPDATE_RUN_STALE_MINUTES) is taken as dead and queued again. Each step
+# beats at its start and end, a full backup or a restore as it goes; the longest
+# silent step is one update, bounded by CAREDESK_MAINTENANCE_UPDATE_TIMEOUT.
+STALE_AFTER = timedelta(minutes=30)
+
+
+def stale_after() -> timedelta:
+    minutes = getattr(django_settings, "CAREDESK_UPDATE_RUN_STALE_MINUTES", None)
+    return timedelta(minutes=minutes) if minutes else STALE_AFTER
+
+
+BEAT_EVERY = 30.0  # seconds between heartbeats written while a full backup runs
+CORE = ItemRef("core", "wordpress")
+CORE_BACKUP_FRESH = timedelta(hours=1)  # a retried core run backs up again after this
+
 
 def claim(run_id: int) -> UpdateRun | None:
     """Take a queued run for this process; None if another has it or it is not queued."""
     now = clock.now()
     taken = UpdateRun.objects.filter(pk=run_id, state=RunState.QUEUED, claimed_at=None).update(
-        state=RunState.RUNNING, claimed_at=now, attempt=F("attempt") + 1
+        state=RunState.RUNNING, claimed_at=now, heartbeat_at=now, attempt=F("attempt") + 1
     )
     if taken != 1:
         return None
@@ -70,6 +96,72 @@ def refs_of(run: UpdateRun) -> list[ItemRef]:
     return [ItemRef(item["kind"], item["slug"]) for item in run.items]
 
 
+def can_update_core(site) -> bool:
+    """Core's roll back restores a full backup, which only the companion plugin makes."""
+    return site.connection == "companion"
+
+
+def updates_core(run: UpdateRun) -> bool:
+    return any(ref.kind == "core" for ref in refs_of(run))
+
+
+def beat(run: UpdateRun) -> None:
+    """A sign of life of the run's worker (see :func:`reclaim_stale`)."""
+    UpdateRun.objects.filter(pk=run.pk).update(heartbeat_at=clock.now())
+
+
+def is_stale(run: UpdateRun) -> bool:
+    """Whether ``run`` says it is running but its worker has not been heard from."""
+    beat_at = run.heartbeat_at or run.claimed_at or run.started_at
+    return run.state == RunState.RUNNING and (
+        beat_at is None or beat_at < clock.now() - stale_after()
+    )
+
+
+def stale_runs():
+    cutoff = clock.now() - stale_after()
+    return UpdateRun.objects.filter(state=RunState.RUNNING).filter(
+        Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at=None, claimed_at__lt=cutoff)
+    )
+
+
+@transaction.atomic
+def requeue_stale(run: UpdateRun) -> bool:
+    """Queue a run whose worker died again: its interrupted step failed, the rest skipped.
+
+    What stands (backups, updates done) is kept, so the next attempt does only what
+    is left. False when the run is not (or no longer) stale.
+    """
+    locked = UpdateRun.objects.select_for_update().get(pk=run.pk)
+    if not is_stale(locked):
+        return False
+    now = clock.now()
+    locked.steps.filter(state=StepState.RUNNING).update(
+        state=StepState.FAILED, detail="interrupted: its worker stopped", finished_at=now
+    )
+    locked.steps.filter(state=StepState.PENDING).update(
+        state=StepState.SKIPPED, detail="not started: the run's worker stopped", finished_at=now
+    )
+    UpdateRun.objects.filter(pk=locked.pk).update(
+        state=RunState.QUEUED, claimed_at=None, heartbeat_at=None
+    )
+    return True
+
+
+def reclaim_stale(*, queue: bool = True) -> list[int]:
+    """Queue again every run whose worker died; the ids of those taken back."""
+    from . import tasks  # tasks import this module
+
+    taken = []
+    for run in stale_runs():
+        if requeue_stale(run):
+            logger.warning("update run %s: its worker stopped; queued again", run.pk)
+            taken.append(run.pk)
+            if queue:
+                transaction.on_commit(lambda pk=run.pk: tasks.run_update.enqueue(pk))
+    return taken
+
+
 @transaction.atomic
 def plan(run: UpdateRun) -> list[UpdateStep]:
     """Append this attempt's steps: what does not already stand from an earlier attempt."""
@@ -77,7 +169,9 @@ def plan(run: UpdateRun) -> list[UpdateStep]:
     names = {(i.kind, i.slug): i.name for i in latest.items.all()} if latest else {}
     if run.all_items and not run.items and latest is not None:
         run.items = [
-            {"kind": i.kind, "slug": i.slug} for i in latest.items.all() if i.update_version
+            {"kind": i.kind, "slug": i.slug}
+            for i in latest.items.all()
+            if i.update_version and (i.kind != "core" or can_update_core(run.site))
         ]
         run.save(update_fields=["items"])
     steps = list(run.steps.all())
@@ -100,12 +194,20 @@ def plan(run: UpdateRun) -> list[UpdateStep]:
 
     refs = refs_of(run)
     if refs:
+        core = updates_core(run)
         if not any(s.action == StepAction.BACKUP and s.state == StepState.DONE for s in steps):
             add(StepAction.BACKUP)
-        if settings_for(run.site).backup_before_updates and not any(
-            s.action == StepAction.FULL_BACKUP and s.state == StepState.DONE for s in steps
+        if (core or settings_for(run.site).backup_before_updates) and not any(
+            s.action == StepAction.FULL_BACKUP
+            and s.state == StepState.DONE
+            # Core's roll back restores it: on a retry hours later, take a new one.
+            and (not core or (s.finished_at or s.started_at) >= clock.now() - CORE_BACKUP_FRESH)
+            for s in steps
         ):
-            add(StepAction.FULL_BACKUP)
+            add(
+                StepAction.FULL_BACKUP,
+                detail="WordPress core is rolled back from this backup" if core else "",
+            )
         for ref in refs:
             if not _stands(steps, ref):
                 add(StepAction.UPDATE, ref)
@@ -115,12 +217,19 @@ def plan(run: UpdateRun) -> list[UpdateStep]:
 
 
 def _stands(steps: list[UpdateStep], ref: ItemRef) -> bool:
-    """Whether an earlier attempt updated ``ref`` and nothing rolled it back since."""
-    mine = [s for s in steps if (s.item_kind, s.item_slug) == (ref.kind, ref.slug)]
-    for step in reversed(mine):
-        if step.action == StepAction.ROLLBACK and step.state == StepState.DONE:
+    """Whether an earlier attempt updated ``ref`` and nothing rolled it back since.
+
+    Rolling back core restores the whole full backup, so it rolls back every item.
+    """
+    for step in sorted(steps, key=lambda s: s.position, reverse=True):
+        mine = (step.item_kind, step.item_slug) == (ref.kind, ref.slug)
+        if (
+            step.action == StepAction.ROLLBACK
+            and step.state == StepState.DONE
+            and (mine or step.item_kind == "core")
+        ):
             return False
-        if step.action == StepAction.UPDATE:
+        if step.action == StepAction.UPDATE and mine:
             return step.state in (StepState.DONE, StepState.SKIPPED) and bool(step.to_version)
     return False
 
@@ -134,6 +243,7 @@ def advance(run: UpdateRun) -> bool:
     step.state = StepState.RUNNING
     step.started_at = clock.now()
     step.save(update_fields=["state", "started_at"])
+    beat(run)
     try:
         _do(run, step)
     except connectors.ConnectorError as error:
@@ -142,6 +252,7 @@ def advance(run: UpdateRun) -> bool:
         # One odd site must not kill the worker or leave the step "running" forever.
         logger.exception("update step %s failed unexpectedly", step.pk)
         _end(step, StepState.FAILED, f"unexpected error: {type(error).__name__}: {error}")
+    beat(run)
     if step.state == StepState.FAILED:
         _after_failure(run, step)
     return True
@@ -158,7 +269,9 @@ def _end(step: UpdateStep, state: str, detail: str, **fields) -> None:
 
 def _do(run: UpdateRun, step: UpdateStep) -> None:
     if step.action == StepAction.BACKUP:
-        backup = connector_for(run.site).backup(refs_of(run), database=True)
+        # Core's files are the whole WordPress folder: the full backup covers them.
+        items = [ref for ref in refs_of(run) if ref.kind != "core"]
+        backup = connector_for(run.site).backup(items, database=True)
         run.backup_id = backup.id
         run.save(update_fields=["backup_id"])
         size = sum(f.size for f in backup.items.values()) + (
@@ -180,6 +293,8 @@ def _do(run: UpdateRun, step: UpdateStep) -> None:
     elif step.action == StepAction.HEALTH:
         verdict = health.check(run.site)
         _end(step, StepState.DONE if verdict.ok else StepState.FAILED, verdict.detail)
+    elif step.action == StepAction.ROLLBACK and step.item_kind == "core":
+        _restore_full_backup(run, step)
     elif step.action == StepAction.ROLLBACK:
         if not run.backup_id:
             _end(step, StepState.FAILED, "no backup to roll back from")
@@ -203,6 +318,10 @@ def _full_backup(run: UpdateRun, step: UpdateStep) -> None:
         .order_by("-taken_at")
         .first()
     )
+    if updates_core(run):
+        # Core is rolled back by restoring this backup: one from hours ago would
+        # take back everything the site's people did since.
+        recent = None
     if recent is not None:
         _end(
             step,
@@ -217,6 +336,13 @@ def _full_backup(run: UpdateRun, step: UpdateStep) -> None:
         .order_by("-created_at")
         .first()
     )
+    last_beat = [time.monotonic()]
+
+    def alive(text: str) -> None:
+        if time.monotonic() - last_beat[0] >= BEAT_EVERY:
+            last_beat[0] = time.monotonic()
+            beat(run)
+
     try:
         backup = backups.inline(
             run.site,
@@ -224,6 +350,7 @@ def _full_backup(run: UpdateRun, step: UpdateStep) -> None:
             acting_user=run.requested_by,
             update_run=run,
             previous=earlier,
+            report=alive,
         )
     except (ValidationError, runs.StepFailed) as error:
         reason = " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
@@ -242,6 +369,55 @@ def _full_backup(run: UpdateRun, step: UpdateStep) -> None:
         StepState.DONE,
         f"backup #{backup.pk} stored and verified ({backups.human(backup.size)})",
         data={"backup": backup.pk},
+    )
+
+
+def _restore_full_backup(run: UpdateRun, step: UpdateStep) -> None:
+    """Roll core back: restore the run's full backup (files and database) onto the site."""
+    from . import restores  # restores import actions, which import this module
+    from .models import BackupRestore, RestoreAction
+
+    full = (
+        run.steps.filter(action=StepAction.FULL_BACKUP, state=StepState.DONE)
+        .order_by("-position")
+        .first()
+    )
+    backup = Backup.objects.filter(pk=(full.data.get("backup") if full else None)).first()
+    if backup is None or not backup.restorable:
+        _end(step, StepState.FAILED, "no full backup of this run to restore WordPress from")
+        return
+    # A restore an earlier attempt left failed goes on from where it stopped.
+    tried = [s.data.get("restore") for s in run.steps.filter(action=StepAction.ROLLBACK)]
+    earlier = (
+        BackupRestore.objects.filter(pk__in=[pk for pk in tried if pk], backup=backup)
+        .order_by("-pk")
+        .first()
+    )
+    try:
+        if earlier is not None and earlier.state == JobState.FAILED:
+            restore = actions.do_retry_restore(earlier, queue=False)
+        else:
+            restore = actions.do_request_restore(
+                backup, acting_user=run.requested_by, safety_backup=False, queue=False
+            )
+    except ValidationError as error:
+        _end(step, StepState.FAILED, " ".join(error.messages))
+        return
+    step.data = {**step.data, "restore": restore.pk, "backup": backup.pk}
+    step.save(update_fields=["data"])
+    done = restores.execute(restore.pk, report=lambda text: beat(run))
+    if done is None:
+        _end(step, StepState.FAILED, f"restore #{restore.pk} is being run by another worker")
+        return
+    applied = done.steps.filter(action=RestoreAction.APPLY, state=StepState.DONE).exists()
+    if not applied:
+        _end(step, StepState.FAILED, f"restore #{done.pk} of backup #{backup.pk}: {done.error}")
+        return
+    # The restore's own health check may fail; the run's next step judges the site.
+    _end(
+        step,
+        StepState.DONE,
+        f"backup #{backup.pk} (files and database) put back by restore #{done.pk}",
     )
 
 
@@ -268,6 +444,9 @@ def _after_failure(run: UpdateRun, failed: UpdateStep) -> None:
         return
     position = run.steps.aggregate(m=Max("position"))["m"] or 0
     names = {_ref(s): s.item_name for s in touched}
+    if CORE in touched_refs:
+        # Restoring the full backup puts back core and every other item at once.
+        touched_refs = [CORE]
     new = [
         UpdateStep(
             run=run,
@@ -305,7 +484,13 @@ def finish(run: UpdateRun) -> None:
         state, summary = RunState.SUCCEEDED, ""
     elif rollbacks and all(s.state == StepState.DONE for s in rollbacks):
         state = RunState.ROLLED_BACK
-        summary = f"{_describe(failed[0])}; the changed items were restored from the backup"
+        if any(s.item_kind == "core" for s in rollbacks):
+            summary = (
+                f"{_describe(failed[0])}; the site's files and database were restored from "
+                "the full backup taken before the updates"
+            )
+        else:
+            summary = f"{_describe(failed[0])}; the changed items were restored from the backup"
     else:
         state = RunState.FAILED
         summary = _describe(failed[0])

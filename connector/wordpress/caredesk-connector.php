@@ -2,7 +2,7 @@
 /**
  * Plugin Name: caredesk connector
  * Description: Lets your web agency's caredesk read this site's versions, take backups and run updates, over requests signed with a key only the two of you know.
- * Version: 1.1.0
+ * Version: 1.1.1
  * Requires at least: 5.6
  * Requires PHP: 7.4
  * License: GPL-2.0-or-later
@@ -21,7 +21,7 @@ if ( ! defined( 'ABSPATH' ) ) {
 	exit;
 }
 
-define( 'CAREDESK_CONNECTOR_VERSION', '1.1.0' );
+define( 'CAREDESK_CONNECTOR_VERSION', '1.1.1' );
 define( 'CAREDESK_CONNECTOR_MAX_SKEW', 300 );
 define( 'CAREDESK_CONNECTOR_OPTION', 'caredesk_connector_key' );
 define( 'CAREDESK_CONNECTOR_MAX_ITEMS', 100 );
@@ -365,6 +365,20 @@ function caredesk_connector_backup_root() {
 	return $root;
 }
 
+/**
+ * Item backups are of one plugin's or theme's folder. WordPress itself is the whole
+ * WordPress folder (and may upgrade the database): caredesk takes a full backup
+ * before a core update and restores that to roll it back.
+ */
+function caredesk_connector_refuse_core( $items ) {
+	foreach ( $items as $item ) {
+		if ( 'core' === $item['kind'] ) {
+			return caredesk_connector_error( 'caredesk_core_not_per_item', 'WordPress core is not backed up or restored item by item: a full backup covers it.', 400 );
+		}
+	}
+	return null;
+}
+
 function caredesk_connector_item_path( $item ) {
 	if ( 'plugin' === $item['kind'] ) {
 		$files = caredesk_connector_plugin_files();
@@ -459,6 +473,10 @@ function caredesk_connector_backup( WP_REST_Request $request ) {
 	$items = caredesk_connector_items( $request );
 	if ( is_wp_error( $items ) ) {
 		return $items;
+	}
+	$refused = caredesk_connector_refuse_core( $items );
+	if ( $refused ) {
+		return $refused;
 	}
 	$root = caredesk_connector_backup_root();
 	if ( ! $root ) {
@@ -611,6 +629,10 @@ function caredesk_connector_restore( WP_REST_Request $request ) {
 	$items = caredesk_connector_items( $request );
 	if ( is_wp_error( $items ) ) {
 		return $items;
+	}
+	$refused = caredesk_connector_refuse_core( $items );
+	if ( $refused ) {
+		return $refused;
 	}
 	$params = $request->get_json_params();
 	$id     = is_array( $params ) && isset( $params['backup'] ) ? $params['backup'] : '';

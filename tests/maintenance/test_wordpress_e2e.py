@@ -14,6 +14,8 @@ from caredesk.maintenance.models import (
     UpdateRun,
 )
 
+from . import wp_site
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 TEST = ItemRef("plugin", "caredesk-test")
@@ -33,7 +35,7 @@ def test_inventory_sees_core_php_plugins_themes_and_the_offered_update(wp, wp_si
         "1.1.0",
         True,
     )
-    assert items[("plugin", "caredesk-connector")].version == "1.1.0"
+    assert items[("plugin", "caredesk-connector")].version == "1.1.1"
     assert items[("theme", "caredesk-plain")].active
     assert SiteMaintenance.objects.get(site=wp_site_row).last_inventory_at == snapshot.taken_at
 
@@ -129,7 +131,7 @@ def test_retry_after_a_failed_backup_does_the_rest_once(wp, wp_site_row, staff):
     assert run.steps.filter(action=StepAction.BACKUP, state=StepState.DONE).count() == 1
 
 
-def test_rest_connector_with_an_application_password_reads_plugins_and_themes(wp, wp_site_row):
+def test_rest_connector_reads_plugins_themes_core_version_and_site_health(wp, wp_site_row):
     wp_site_row.connection = Connection.WP_REST
     wp_site_row.connection_user = "admin"
     wp_site_row.connection_secret = wp.app_password
@@ -140,7 +142,17 @@ def test_rest_connector_with_an_application_password_reads_plugins_and_themes(wp
     slugs = {(i.kind, i.slug, i.version) for i in snapshot.items.all()}
     assert ("plugin", "caredesk-test", "1.0.0") in slugs
     assert ("theme", "caredesk-plain", "1.0") in slugs
-    assert snapshot.core_version == ""
+    # The core version from the feed's generator line; PHP's is not given by the API.
+    installed = wp_site.installed_core_version()
+    assert snapshot.core_version == installed
+    assert ("core", "wordpress", installed) in slugs
+    assert snapshot.php_version == ""
+    tests = {t["test"]: t for t in snapshot.health}
+    assert tests["https_status"]["status"] == "recommended"  # plain HTTP on loopback
+    assert tests["loopback_requests"]["status"] == "good"
+    assert tests["dotorg_communication"]["status"] == "critical"  # no network here
+    assert tests["background_updates"]["badge"] == "Security"
+    assert all(t["label"] for t in snapshot.health)
 
 
 def test_wrong_companion_key_is_refused_and_recorded_on_the_site(wp, wp_site_row):

@@ -13,11 +13,13 @@ and a must-use plugin that sends WordPress's plugin update check to
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import threading
@@ -59,6 +61,12 @@ def missing() -> str | None:
     except OSError:
         return f"no MariaDB server on {host}:{port} (Debian: mariadb-server)"
     return None
+
+
+def installed_core_version() -> str:
+    """The version of Debian's WordPress the test sites run."""
+    text = (WORDPRESS / "wp-includes" / "version.php").read_text()
+    return text.split("$wp_version = '", 1)[1].split("'", 1)[0]
 
 
 def free_port() -> int:
@@ -199,11 +207,15 @@ class WordPressSite:
 
     def stop(self) -> None:
         if self.process is not None:
-            self.process.terminate()
+            # php -S forks its workers (PHP_CLI_SERVER_WORKERS): end the whole group,
+            # or the workers outlive the test run.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGTERM)
             try:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                self.process.kill()
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
         host, port = mariadb_address()
         subprocess.run(
@@ -304,6 +316,7 @@ def start(root: Path) -> WordPressSite:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             env=env,
+            start_new_session=True,
         )
         _wait_for(port)
     except BaseException:

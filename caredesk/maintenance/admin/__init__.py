@@ -1,3 +1,3 @@
 """Staff's maintenance pages for now, one module per job; importing them registers them."""
 
-from . import backups, sites  # noqa: F401
+from . import backups, scans, sites  # noqa: F401

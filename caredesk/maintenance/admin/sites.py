@@ -28,29 +28,71 @@ MAX_AT_ONCE = 10  # inventories run inside the request; the schedule does the re
 class SettingsInline(admin.StackedInline):
     model = SiteMaintenance
     can_delete = False
-    fields = (
-        "allow_private",
-        "health_path",
-        "health_keyword",
-        "inventory_hours",
-        "last_inventory_at",
-        "next_inventory_at",
-        "last_error",
-        "last_error_at",
-        "backup_days",
-        "backup_keep_last",
-        "backup_keep_monthly",
-        "backup_before_updates",
-        "last_backup_at",
-        "next_backup_at",
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "allow_private",
+                    "health_path",
+                    "health_keyword",
+                    "inventory_hours",
+                    "last_inventory_at",
+                    "next_inventory_at",
+                    "last_error",
+                    "last_error_at",
+                    "scan_days",
+                    "next_scan_at",
+                )
+            },
+        ),
+        (
+            "Backups",
+            {
+                "fields": (
+                    "backup_days",
+                    "backup_keep_last",
+                    "backup_keep_monthly",
+                    "backup_before_updates",
+                    "last_backup_at",
+                    "next_backup_at",
+                )
+            },
+        ),
+        (
+            "Auto-update rules",
+            {
+                "description": "Applied after each inventory; all off by default. Every run "
+                "backs up, checks the site's health and rolls back on failure, like one "
+                "started by hand.",
+                "fields": (
+                    "auto_minor_core",
+                    "auto_security",
+                    "auto_monthly",
+                    "auto_window_day",
+                    "auto_window_hour",
+                    "auto_window_done_at",
+                ),
+            },
+        ),
+        (
+            "WP-CLI over SSH",
+            {
+                "classes": ("collapse",),
+                "fields": ("wp_cli", "wp_path", "ssh_host_key", "ssh_host_key_seen_at"),
+            },
+        ),
     )
     readonly_fields = (
         "last_inventory_at",
         "next_inventory_at",
         "last_error",
         "last_error_at",
+        "next_scan_at",
         "last_backup_at",
         "next_backup_at",
+        "auto_window_done_at",
+        "ssh_host_key_seen_at",
     )
 
 
@@ -94,7 +136,7 @@ class MaintainedSiteAdmin(admin.ModelAdmin):
     fields = ("organisation", "name", "url", "connection")
     readonly_fields = fields
     inlines = [SettingsInline, LatestItemsInline, LatestBackupsInline]
-    actions = ("take_inventory_now", "run_updates", "back_up_now")
+    actions = ("take_inventory_now", "run_updates", "back_up_now", "scan_now")
 
     def get_queryset(self, request):
         return (
@@ -175,6 +217,12 @@ class MaintainedSiteAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{site}: {' '.join(error.messages)}", messages.ERROR)
                 continue
             self.message_user(request, f"{site}: update run #{run.pk} queued.")
+
+    @admin.action(description="Scan now (security scan)")
+    def scan_now(self, request, queryset) -> None:
+        for site in queryset:
+            actions.do_request_scan(site, acting_user=request.user)
+            self.message_user(request, f"{site}: security scan queued (its findings: Scans).")
 
     @admin.action(description="Back up now (database and files)")
     def back_up_now(self, request, queryset) -> None:
@@ -310,6 +358,7 @@ class UpdateRunAdmin(admin.ModelAdmin):
         "started_at",
         "finished_at",
         "attempt",
+        "heartbeat_at",
         "backup_id",
         "error",
     )

@@ -13,6 +13,8 @@ from .base import (
     BadAnswer,
     Connector,
     ConnectorError,
+    HealthTest,
+    HostKeyChanged,
     Inventory,
     Item,
     ItemRef,
@@ -28,11 +30,13 @@ from .base import (
 )
 from .companion import CompanionConnector
 from .config import ConnectionConfig
+from .wp_cli import WpCliConnector
 from .wp_rest import RestConnector
 
 KINDS: dict[str, Callable[[ConnectionConfig], Connector]] = {
     "companion": CompanionConnector,
     "wp_rest": RestConnector,
+    "wp_cli_ssh": WpCliConnector,
 }
 
 
@@ -54,6 +58,8 @@ __all__ = [
     "ConnectionConfig",
     "Connector",
     "ConnectorError",
+    "HealthTest",
+    "HostKeyChanged",
     "Inventory",
     "Item",
     "ItemRef",

@@ -140,6 +140,60 @@ class RestTheme(Strict):
     version: Version
 
 
+class WpCliItem(Strict):
+    """A row of ``wp plugin list`` / ``wp theme list --format=json``."""
+
+    name: Slug
+    status: Annotated[str, StringConstraints(max_length=30)]
+    version: Version
+    update_version: Version = ""
+    title: Name = ""
+
+
+class WpCliCoreOffer(Strict):
+    """A row of ``wp core check-update --format=json``."""
+
+    version: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    update_type: Annotated[str, StringConstraints(max_length=20)] = ""
+
+
+class WpCliInfo(Strict):
+    """What caredesk reads of ``wp cli info --format=json``."""
+
+    php_version: Version
+    wp_cli_version: Version = ""
+
+
+class WpCliUpdated(Strict):
+    """A row of ``wp plugin update --format=json``."""
+
+    name: Slug
+    old_version: Version
+    new_version: Version
+    status: Literal["Updated", "Error"]
+
+
+class WpCliManifest(Strict):
+    """caredesk's own note of an item backup made over SSH (read back to roll back)."""
+
+    kind: Literal["plugin", "theme"]
+    slug: Slug
+    parent: Annotated[str, StringConstraints(min_length=1, max_length=1000)]
+    name: Annotated[str, StringConstraints(min_length=1, max_length=300)]
+    archive: Annotated[str, StringConstraints(pattern=r"^(plugin|theme)-[^/\\\s]{1,200}\.tar\.gz$")]
+
+
+class RestBadge(Strict):
+    label: Annotated[str, StringConstraints(max_length=100)] = ""
+
+
+class RestHealthTest(Strict):
+    label: Annotated[str, StringConstraints(min_length=1, max_length=300)]
+    status: Literal["good", "recommended", "critical"]
+    badge: RestBadge | None = None
+    test: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+
+
 Model = TypeVar("Model", bound=BaseModel)
 
 

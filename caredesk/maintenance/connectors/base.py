@@ -11,6 +11,7 @@ that sentence on the site and carry on with the next one.
     ├── Unreachable     no connection: name, refused address, connect, TLS
     ├── TimedOut        connected, but no whole answer in time
     ├── AuthRefused     the site said no to our credentials (401/403, bad signature)
+    ├── HostKeyChanged  the SSH server shows another host key than the one pinned
     ├── BadAnswer       an answer we cannot believe: not JSON, wrong types, absurd sizes
     └── RemoteFailed    the site understood and tried, and says it failed (with its reason)
         └── JobGone     a backup or restore job the site was asked about is no longer there
@@ -46,6 +47,12 @@ class TimedOut(ConnectorError):
 
 class AuthRefused(ConnectorError):
     kind = "auth"
+
+
+class HostKeyChanged(ConnectorError):
+    """Refused before any credential was sent: possibly someone in between."""
+
+    kind = "host_key"
 
 
 class BadAnswer(ConnectorError):
@@ -93,6 +100,19 @@ class Item:
 
 
 @dataclass(frozen=True, slots=True)
+class HealthTest:
+    """One of WordPress's own site health tests, as the site ran it."""
+
+    test: str
+    label: str
+    status: str  # "good", "recommended" or "critical"
+    badge: str = ""  # "Security", "Performance"…
+
+    def as_json(self) -> dict[str, str]:
+        return {"test": self.test, "label": self.label, "status": self.status, "badge": self.badge}
+
+
+@dataclass(frozen=True, slots=True)
 class Inventory:
     """What is installed on a site at one moment."""
 
@@ -100,6 +120,7 @@ class Inventory:
     php_version: str
     items: list[Item] = field(default_factory=list)
     connector_version: str = ""
+    health: list[HealthTest] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

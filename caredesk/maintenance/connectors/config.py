@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
@@ -16,6 +17,12 @@ class ConnectionConfig:
     allow_private: bool = False
     ssh_host: str = ""
     ssh_port: int = 22
+    # WP-CLI over SSH: the pinned host key ("ssh-ed25519 AAAA…"; empty: not seen yet),
+    # told to ``on_host_key`` the first time; the wp command and the WordPress folder.
+    ssh_host_key: str = ""
+    on_host_key: Callable[[str], None] | None = field(default=None, repr=False, compare=False)
+    wp_cli: str = "wp"
+    wp_path: str = ""
     timeout: float = 30.0
     update_timeout: float = 300.0  # an update downloads and unpacks a package
     ssl_context: ssl.SSLContext | None = None

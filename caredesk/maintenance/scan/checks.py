@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import ssl
+import warnings
 from collections.abc import Callable
 from urllib.parse import urljoin, urlsplit
 
@@ -106,10 +107,21 @@ XMLRPC_CALL = (
 )
 
 
-def run_all(base_url: str, *, allow_private: bool) -> tuple[list[Found], list[str], list[str]]:
-    """Every check against ``base_url``: (findings, checks made, notes on checks not made)."""
+def run_all(
+    base_url: str,
+    *,
+    allow_private: bool,
+    ssl_context: ssl.SSLContext | None = None,
+    report: Callable[[str], None] | None = None,
+) -> tuple[list[Found], list[str], list[str]]:
+    """Every check against ``base_url``: (findings, checks made, notes on checks not made).
+
+    ``ssl_context`` replaces the system's trust store (tests with their own CA);
+    ``report`` hears the name of each check as it starts (the command's progress).
+    """
 
     def fetch(path: str, method: str = "GET", **options) -> http.Response:
+        options.setdefault("ssl_context", ssl_context)
         return http.request(
             method,
             urljoin(base_url, path),
@@ -132,6 +144,8 @@ def run_all(base_url: str, *, allow_private: bool) -> tuple[list[Found], list[st
         ("readme", lambda: check_readme(fetch)),
     ]
     for name, check in checks:
+        if report is not None:
+            report(name)
         try:
             found += check()
             done.append(name)
@@ -189,12 +203,15 @@ def check_tls(base_url: str, fetch: Fetch) -> list[Found]:
 def _old_protocol_context() -> ssl.SSLContext | None:
     # Only to see whether the server agrees to an old protocol; nothing is sent over it.
     try:
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-        context.minimum_version = ssl.TLSVersion.TLSv1
-        context.maximum_version = ssl.TLSVersion.TLSv1_1
-        context.set_ciphers("DEFAULT:@SECLEVEL=0")
+        with warnings.catch_warnings():
+            # Python deprecates these versions; asking for them is the point here.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+            context.minimum_version = ssl.TLSVersion.TLSv1
+            context.maximum_version = ssl.TLSVersion.TLSv1_1
+            context.set_ciphers("DEFAULT:@SECLEVEL=0")
     except (ValueError, ssl.SSLError):
         return None  # this OpenSSL cannot speak them at all
     return context
@@ -272,7 +289,9 @@ def check_listing(fetch: Fetch) -> list[Found]:
     found = []
     for path in LISTED_FOLDERS:
         answer = fetch(path)
-        if answer.status == 200 and b"Index of" in answer.body[:4096]:
+        # Apache, nginx and LiteSpeed title the page "Index of /the/path"; a page that
+        # merely says "index of" (a soft 404, a sitemap) is not a listing.
+        if answer.status == 200 and f"Index of {path.rstrip('/')}".encode() in answer.body[:4096]:
             found.append(
                 Found(
                     key=f"listing:{path}",
@@ -356,7 +375,8 @@ def check_xmlrpc(fetch: Fetch) -> list[Found]:
 
 def check_readme(fetch: Fetch) -> list[Found]:
     answer = fetch("/readme.html")
-    if answer.status == 200 and b"WordPress" in answer.body[:8192]:
+    # Its title, not the word "WordPress", which any theme's soft 404 may carry.
+    if answer.status == 200 and re.search(rb"<title>\s*WordPress\b[^<]*ReadMe", answer.body[:8192]):
         return [
             Found(
                 key="disclosure:readme",

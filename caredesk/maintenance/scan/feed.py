@@ -19,6 +19,7 @@ same rows (records are replaced by id).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -163,8 +164,11 @@ def load(data: bytes) -> dict[str, Any]:
     return records
 
 
-def import_feed(data: bytes) -> ImportReport:
-    """Store every good record of the feed, replacing earlier copies of the same ids."""
+def import_feed(data: bytes, *, progress: Callable[[int, int], None] | None = None) -> ImportReport:
+    """Store every good record of the feed, replacing earlier copies of the same ids.
+
+    ``progress(stored, total)`` is called after each batch (the command prints it).
+    """
     report = ImportReport()
     parsed: list[tuple[Vulnerability, list[AffectedSoftware]]] = []
     for key, record in load(data).items():
@@ -174,6 +178,8 @@ def import_feed(data: bytes) -> ImportReport:
             report.skipped.append(f"{str(key)[:64]}: {error}")
     for start in range(0, len(parsed), BATCH):
         _store(parsed[start : start + BATCH])
+        if progress is not None:
+            progress(min(start + BATCH, len(parsed)), len(parsed))
     report.imported = len(parsed)
     return report
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from caredesk.clients.models import Site
 from caredesk.lib import clock
 
@@ -11,12 +13,24 @@ from ..sites import settings_for
 from . import checks, vulns
 
 
-def scan_site(site: Site, *, acting_user=None) -> ScanRun:
-    """Scan ``site`` now and store what was found (never raises for what the site does)."""
+def scan_site(
+    site: Site, *, acting_user=None, report: Callable[[str], None] | None = None
+) -> ScanRun:
+    """Scan ``site`` now and store what was found (never raises for what the site does).
+
+    ``report`` hears what the scan is doing, a line at a time (the command's progress).
+    """
+    say = report or (lambda text: None)
     started = clock.now()
     settings = settings_for(site)
     snapshot = Snapshot.objects.filter(site=site).prefetch_related("items").first()
-    found, done, notes = checks.run_all(site.url, allow_private=settings.allow_private)
+    if snapshot is None:
+        say("  versions: no inventory of this site yet")
+    else:
+        say(f"  versions: the inventory of {snapshot.taken_at:%Y-%m-%d %H:%M} against the feed")
+    found, done, notes = checks.run_all(
+        site.url, allow_private=settings.allow_private, report=lambda name: say(f"  {name}…")
+    )
     if snapshot is None:
         notes.insert(0, "versions: not checked (no inventory of this site yet)")
     else:

@@ -10,7 +10,10 @@ from caredesk.maintenance.models import Backup, BackupRestore, JobState, LogEntr
 
 
 class Command(BaseCommand):
-    help = "WordPress maintenance: inventories, updates, the maintenance log, backups, restores."
+    help = (
+        "WordPress maintenance: inventories, updates, the maintenance log, security scans, "
+        "the vulnerability feed, auto-update rules, backups, restores."
+    )
 
     def add_arguments(self, parser):
         commands = parser.add_subparsers(dest="action", required=True)
@@ -71,6 +74,24 @@ class Command(BaseCommand):
             help="Do not back up the target before overwriting it.",
         )
         restore.add_argument("--retry", type=int, metavar="RESTORE_ID", help="Retry a restore.")
+        scan = commands.add_parser(
+            "scan",
+            help="Security scans now: installed versions against the feed, checks from outside.",
+        )
+        scan.add_argument("--site", action="append", default=[], help="ID or URL; repeatable")
+        scan.add_argument(
+            "--due", action="store_true", help="Only the sites whose scheduled scan is due."
+        )
+        feed = commands.add_parser(
+            "import-feed",
+            help="Import a vulnerability feed file (Wordfence Intelligence format).",
+        )
+        feed.add_argument("file", help="The feed: one JSON object of records keyed by id.")
+        auto = commands.add_parser(
+            "auto-updates",
+            help="Apply the sites' auto-update rules now (what the schedule does).",
+        )
+        auto.add_argument("--site", action="append", default=[], help="ID or URL; repeatable")
         check = commands.add_parser(
             "check-repository", help="restic's check of the backup repository."
         )
@@ -95,6 +116,12 @@ class Command(BaseCommand):
             self._restore(options)
         elif action == "check-repository":
             self._check_repository(options["read_data_subset"])
+        elif action == "scan":
+            self._scan(options["site"], options["due"])
+        elif action == "import-feed":
+            self._import_feed(options["file"])
+        elif action == "auto-updates":
+            self._auto_updates(options["site"])
 
     def _sites(self, wanted: list[str]) -> list[Site]:
         connected = Site.objects.filter(is_active=True, platform=Platform.WORDPRESS).exclude(
@@ -308,3 +335,69 @@ class Command(BaseCommand):
         except restic.ResticError as error:
             raise CommandError(str(error)) from None
         self._say(output.strip() or "no errors were found")
+
+    # ---- security scans -------------------------------------------------------------
+
+    def _scan(self, wanted: list[str], due: bool) -> None:
+        from caredesk.maintenance.scan.run import scan_site
+
+        if due:
+            done = jobs.run_due_scans(report=self._say)
+            self._say(f"{done} due site(s) scanned.")
+            return
+        if not wanted:
+            raise CommandError("name sites with --site, or say --due")
+        for site in self._sites(wanted):
+            self._say(f"{site} ({site.url}):")
+            scan = scan_site(site, report=self._say)
+            self._say(f"  {scan_summary(scan)}")
+            for finding in scan.findings.order_by("-cvss_score", "title"):
+                if finding.severity in ("high", "critical"):
+                    fixed = f", fixed in {finding.fixed_in}" if finding.fixed_in else ""
+                    cvss = f", CVSS {finding.cvss_score}" if finding.cvss_score is not None else ""
+                    self._say(f"  [{finding.get_severity_display()}] {finding.title}{cvss}{fixed}")
+            for note in filter(None, scan.notes.splitlines()):
+                self._say(f"  note: {note}")
+
+    def _import_feed(self, path: str) -> None:
+        from caredesk.maintenance.scan import feed
+
+        try:
+            with open(path, "rb") as handle:
+                data = handle.read()
+        except OSError as error:
+            raise CommandError(f"cannot read {path}: {error.strerror or error}") from None
+        self._say(f"Reading {path} ({human(len(data))})…")
+        try:
+            report = feed.import_feed(
+                data, progress=lambda done, total: self._say(f"  stored {done:,} of {total:,}")
+            )
+        except feed.FeedError as error:
+            raise CommandError(str(error)) from None
+        self._say(report.summary() + ".")
+        for line in report.skipped[:20]:
+            self._say(f"  skipped {line}")
+        if len(report.skipped) > 20:
+            self._say(f"  … and {len(report.skipped) - 20} more")
+
+    # ---- auto-update rules ----------------------------------------------------------
+
+    def _auto_updates(self, wanted: list[str]) -> None:
+        from caredesk.maintenance import autoupdates
+
+        sites = self._sites(wanted) if wanted else None
+        requested = autoupdates.apply_rules(sites=sites, report=self._say)
+        self._say(f"{len(requested)} update run(s) requested.")
+
+
+def scan_summary(scan) -> str:
+    """``3 findings: 1 critical, 2 low`` or ``no findings``."""
+    from caredesk.maintenance.models import SEVERITY_ORDER
+
+    levels = list(scan.findings.values_list("severity", flat=True))
+    if not levels:
+        return "no findings"
+    counts = [
+        f"{levels.count(level)} {level}" for level in reversed(SEVERITY_ORDER) if level in levels
+    ]
+    return f"{len(levels)} finding{'s' if len(levels) != 1 else ''}: {', '.join(counts)}"
