@@ -60,6 +60,8 @@ SCHEDULE: list[Periodic] = [
     Periodic("maintenance-inventories", "*/10 * * * *", maintenance_tasks.take_due_inventories),
     Periodic("maintenance-scans", "*/15 * * * *", maintenance_tasks.run_due_scans),
     Periodic("maintenance-backups", "*/10 * * * *", maintenance_tasks.take_due_backups),
+    Periodic("maintenance-auto-updates", "*/10 * * * *", maintenance_tasks.apply_auto_updates),
+    Periodic("maintenance-stale-runs", "*/10 * * * *", maintenance_tasks.reclaim_stale_update_runs),
     # restic's check of the whole repository takes its exclusive lock: weekly, at night.
     Periodic("backup-repository-check", "40 2 * * 0", maintenance_tasks.check_backup_repository),
     # Hourly in the first week of a month: builds and sends once last month is complete.
