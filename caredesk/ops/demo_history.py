@@ -33,6 +33,7 @@ from caredesk.maintenance.models import (
     BackupRestore,
     JobState,
     Snapshot,
+    TicketLink,
     Vulnerability,
 )
 from caredesk.maintenance.scan import feed, vulns
@@ -42,7 +43,7 @@ from caredesk.monitoring.store import DbStore
 from caredesk.monitoring.uptime import month_bounds, rollup_hours
 from caredesk.plans.models import WorkCategory
 from caredesk.tickets.actions import do_create_ticket, do_reply
-from caredesk.tickets.models import Status
+from caredesk.tickets.models import Status, Ticket
 
 STAFF = "omar.haddad@agency.example"
 REGION = "local"
@@ -216,6 +217,7 @@ def _maintenance(first: date, staff: User | None) -> int:
         _scan(site, _local(first.replace(day=3), time(4, 10)))
         with clock.replay(_local(first.replace(day=9), time(3, 5))):
             do_record_inventory(site, _inventory(stack, after=True))
+        _answer_findings(site, first, staff)
         _scan(site, _local(first.replace(day=23), time(4, 10)))
         writes += 4
     fenwick = Site.objects.filter(url="https://fenwickdental.example/").first()
@@ -328,6 +330,30 @@ def _backups(first: date, staff: User | None) -> int:
             status=Status.SOLVED,
         )
     return writes + 4
+
+
+def _answer_findings(site: Site, first: date, staff: User | None) -> None:
+    """The scan's high findings opened tickets: answered that morning, solved by the update."""
+    if staff is None:
+        return
+    numbers = TicketLink.objects.filter(site=site, topic__startswith="finding:").values_list(
+        "ticket_number", flat=True
+    )
+    for ticket in Ticket.objects.filter(number__in=list(numbers), status=Status.NEW):
+        with clock.replay(_local(first.replace(day=3), time(9, 25))):
+            do_reply(
+                ticket,
+                "The scan found a vulnerable plugin version; its fix is out and goes in with "
+                "this month's updates.",
+                acting_user=staff,
+            )
+        with clock.replay(_local(first.replace(day=9), time(3, 20))):
+            do_reply(
+                ticket,
+                "Updated with this month's maintenance; the next scan will confirm it.",
+                acting_user=staff,
+                status=Status.SOLVED,
+            )
 
 
 def _checks(monitor: Monitor, first: date, outage: Outage | None):

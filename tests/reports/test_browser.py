@@ -57,7 +57,7 @@ def test_email_reads_well_wide_and_on_a_phone(browser, report, tmp_path):
 
 @pytest.mark.django_db(transaction=True)
 def test_staff_preview_in_the_desks_look_with_working_source_links(
-    live_server, page, report, admin_user, password, tmp_path
+    live_server, page, report, october, admin_user, password, tmp_path
 ):
     page.goto(f"{live_server.url}/login/")
     page.fill("#id_username", admin_user.email)
@@ -68,6 +68,7 @@ def test_staff_preview_in_the_desks_look_with_working_source_links(
     assert page.get_by_role("heading", name="Monthly report: October 2026").is_visible()
     assert page.locator("svg.chart").count() == 1
     page.screenshot(path=str(Path(SHOTS or tmp_path) / "report-preview.png"), full_page=True)
-    page.get_by_role("link", name="#1002").click()
-    page.wait_for_url(f"{live_server.url}/tickets/1002/")
+    number = october["tickets"]["checkout"].number
+    page.get_by_role("link", name=f"#{number}").click()
+    page.wait_for_url(f"{live_server.url}/tickets/{number}/")
     assert "Checkout button does nothing" in page.content()
