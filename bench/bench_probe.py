@@ -389,20 +389,31 @@ def report(args, specs, hanging, result, baseline) -> None:
 
 
 def measure_storage(rows: int) -> None:
-    """Bytes per stored result and rollup row (table and indexes), on the bench database."""
+    """Bytes per stored row (table and indexes) on the bench database, and what they come to.
+
+    Raw results, hourly rollups, and daily rollups with their 24 hours packed,
+    filled with realistic values (1 % failed checks with their error text,
+    response times that vary from hour to hour); then the growth per 1 000
+    monitors at 60 s.
+    """
+    import random
+
     from _django import setup
 
     setup("probe-storage")
+    from django.conf import settings
     from django.db import connection
 
     from caredesk.clients.models import Organisation, Site
-    from caredesk.monitoring.models import CheckResult, HourlyRollup, Monitor
+    from caredesk.monitoring.history import Hour, day_start, summarise
+    from caredesk.monitoring.models import CheckResult, DailyRollup, HourlyRollup, Monitor
 
+    rng = random.Random(9)
     organisation = Organisation.objects.create(name="Storage")
     for n in range(10):
         Site.objects.create(organisation=organisation, name=f"s{n}", url=f"https://s{n}.example/")
     ids = list(Monitor.objects.values_list("pk", flat=True))
-    start = clock.now()
+    start = clock.now().replace(minute=0, second=0, microsecond=0)
     batch = []
     for n in range(rows):
         failed = n % 100 == 0  # about the failure rate of real monitors, errors included
@@ -427,22 +438,57 @@ def measure_storage(rows: int) -> None:
             CheckResult.objects.bulk_create(batch)
             batch = []
     CheckResult.objects.bulk_create(batch)
-    HourlyRollup.objects.bulk_create(
-        HourlyRollup(
-            monitor_id=ids[n % len(ids)],
-            hour=start + timedelta(hours=n // len(ids)),
-            checks=60,
-            failures=n % 3,
-            up_seconds=3600,
-            down_seconds=0,
-            p50_ms=240,
-            p95_ms=600,
+
+    def hour(monitor_id: int, at) -> Hour:
+        failures = 1 if rng.random() < 0.3 else 0
+        down = 600 if rng.random() < 0.002 else 0
+        p50 = int(rng.gauss(250, 30))
+        return Hour(
+            monitor_id, at, 60, failures, 3600 - down, down, p50, p50 + rng.randint(50, 400)
         )
-        for n in range(rows // 4)
+
+    hourly = [
+        hour(ids[n % len(ids)], start + timedelta(hours=n // len(ids))) for n in range(rows // 4)
+    ]
+    HourlyRollup.objects.bulk_create(
+        (HourlyRollup(**{f: getattr(h, f) for f in Hour.__slots__}) for h in hourly),
+        batch_size=5000,
     )
-    for model, count in ((CheckResult, rows), (HourlyRollup, rows // 4)):
-        size = _table_bytes(connection, model._meta.db_table)
-        print(f"{connection.vendor} {model.__name__}: {size / count:.0f} bytes a row")
+    days = max(1, rows // 24 // len(ids))
+    daily = []
+    for d in range(days):
+        day = (start + timedelta(days=d)).date()
+        for monitor_id in ids:
+            found = [hour(monitor_id, day_start(day) + timedelta(hours=h)) for h in range(24)]
+            daily.append(summarise(monitor_id, day, found))
+    DailyRollup.objects.bulk_create(daily, batch_size=5000)
+    sizes = {}
+    for model, count in (
+        (CheckResult, rows),
+        (HourlyRollup, len(hourly)),
+        (DailyRollup, len(daily)),
+    ):
+        sizes[model] = _table_bytes(connection, model._meta.db_table) / count
+        print(f"{connection.vendor} {model.__name__}: {sizes[model]:.0f} bytes a row")
+    raw_days = settings.CAREDESK_MONITOR_RAW_DAYS
+    hourly_days = settings.CAREDESK_MONITOR_HOURLY_DAYS
+    per_day = 1000 * 86400 / 60  # results a day of 1 000 monitors at 60 s
+    raw = per_day * raw_days * sizes[CheckResult]
+    kept_hours = 1000 * 24 * hourly_days * sizes[HourlyRollup]
+    month = 1000 * 365.25 / 12 * sizes[DailyRollup]
+    year = 1000 * 365.25 * sizes[DailyRollup]
+    forever_hourly = 1000 * 24 * 365.25 * sizes[HourlyRollup]
+    print(f"per 1 000 monitors at 60 s on {connection.vendor}:")
+    print(f"  raw results, {raw_days} days kept (a constant): {raw / 1e9:.2f} GB")
+    print(f"  hourly rollups, {hourly_days} days kept (a constant): {kept_hours / 1e6:.0f} MB")
+    print(
+        f"  daily rollups with their hours (kept for ever): {month / 1e6:.1f} MB a month, "
+        f"{year / 1e6:.0f} MB a year"
+    )
+    print(
+        f"  baseline, hourly rows kept for ever: {forever_hourly / 1e9:.2f} GB a year "
+        f"({forever_hourly / year:.1f}x the daily rows)"
+    )
 
 
 def _table_bytes(connection, table: str) -> int:

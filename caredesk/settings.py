@@ -284,18 +284,28 @@ ANYMAIL = {key: value for key, value in ANYMAIL.items() if value}
 CAREDESK_BILLING_ROUNDING_MINUTES = env.integer("CAREDESK_BILLING_ROUNDING_MINUTES", 1, minimum=1)
 CAREDESK_BILLING_ON_DEMAND_PLAN = env.optional("CAREDESK_BILLING_ON_DEMAND_PLAN")
 CAREDESK_BILLING_CURRENCY = env.text("CAREDESK_BILLING_CURRENCY", "GBP").upper()
-# Uptime monitoring: raw check results kept this many days (hourly rollups are
-# kept for ever); a re-flap within the quiet period reopens the same incident; a
+# Uptime monitoring: raw check results kept this many days, hourly rollups this
+# many (at least 35: the desk's 30-day views read them; daily rollups keep every
+# hour for ever); a re-flap within the quiet period reopens the same incident; a
 # failed check is re-checked this soon; how many regions must see an outage
 # (at most the regions running) and how long a silent probe still counts as
-# running; the embedded probe's region and how many checks it runs at once.
+# running; the embedded probe's region and how many checks it runs at once; a
+# reference URL that must fail too before a probe says it lost its own network.
 CAREDESK_MONITOR_RAW_DAYS = env.integer("CAREDESK_MONITOR_RAW_DAYS", 30, minimum=1)
+CAREDESK_MONITOR_HOURLY_DAYS = env.integer("CAREDESK_MONITOR_HOURLY_DAYS", 62, minimum=35)
 CAREDESK_MONITOR_QUIET_SECONDS = env.integer("CAREDESK_MONITOR_QUIET_SECONDS", 600, minimum=0)
 CAREDESK_MONITOR_RECHECK_SECONDS = env.integer("CAREDESK_MONITOR_RECHECK_SECONDS", 10, minimum=1)
 CAREDESK_MONITOR_QUORUM = env.integer("CAREDESK_MONITOR_QUORUM", 2, minimum=1)
+CAREDESK_HEARTBEAT_RATE_PER_MINUTE = env.integer(
+    "CAREDESK_HEARTBEAT_RATE_PER_MINUTE", 10, minimum=1
+)
+CAREDESK_HEARTBEAT_MISSES_PER_HOUR = env.integer(
+    "CAREDESK_HEARTBEAT_MISSES_PER_HOUR", 60, minimum=1
+)
 CAREDESK_PROBE_ALIVE_SECONDS = env.integer("CAREDESK_PROBE_ALIVE_SECONDS", 90, minimum=30)
 CAREDESK_PROBE_REGION = env.text("CAREDESK_PROBE_REGION", "local")
 CAREDESK_PROBE_CONCURRENCY = env.integer("CAREDESK_PROBE_CONCURRENCY", 500, minimum=1)
+CAREDESK_PROBE_CANARY_URL = env.optional("CAREDESK_PROBE_CANARY_URL")
 CAREDESK_AGENCY_NAME = env.text("CAREDESK_AGENCY_NAME", "caredesk")
 # The agency's look on monthly reports: a logo file (PNG, JPEG or GIF), a colour, a footer.
 CAREDESK_REPORT_LOGO = env.text("CAREDESK_REPORT_LOGO", "")

@@ -92,6 +92,9 @@ class Case:
     api: bool = False  # signed in by API token, not session
     label: str = ""
     xfail: dict[str, str] = field(default_factory=dict)  # role -> bug description
+    # Markers a public page shows on purpose (a client's own status page shows its name
+    # and sites to everyone); every other marker stays forbidden.
+    publishes: Callable[[World], list[str]] | None = None
 
     def outcome(self, role: str) -> Expect | None:
         if role in self.expect:
@@ -532,6 +535,28 @@ KB = [
     Case("kb/staff/stats", "kb:staff_stats", lambda w, s: "/kb/staff/stats", DESK_PAGE),
 ]
 
+# A's status page is public (its name and sites, for anyone); B's is switched off.
+NOBODY = {"anon": NOT_FOUND, "agent": NOT_FOUND, "client": NOT_FOUND}
+STATUS = [
+    Case(
+        "status/<slug:key>/",
+        "status:page",
+        lambda w, s: f"/status/{w.a.status_page.key}/",
+        EVERYONE,
+        shows=lambda w, s: w.a.site.name,
+        publishes=lambda w: [w.a.organisation.name, w.a.site.name],
+        label="public",
+    ),
+    Case(
+        "status/<slug:key>/",
+        "status:page",
+        lambda w, s: f"/status/{w.b.status_page.key}/",
+        NOBODY,
+        label="switched off",
+    ),
+    Case("status/<slug:key>/", "status:page", lambda w, s: "/status/no-such-page/", NOBODY),
+]
+
 
 def _origin(s: Side) -> str:
     return s.site.url.rstrip("/")
@@ -790,6 +815,54 @@ API = [
         origin="b",
     ),
     Case("widget.js", "widget:script", lambda w, s: "/widget.js", EVERYONE),
+    # A heartbeat's address is public by design (the token is the secret): whoever calls
+    # it pings it, and learns nothing but "OK"; an unknown token is 404 and writes nothing
+    # but the per-address count of misses (rate limiting).
+    Case(
+        "heartbeat/<str:token>/",
+        "heartbeat",
+        lambda w, s: s.heartbeat.ping_path,
+        EVERYONE,
+        per_client=True,
+        writes=frozenset({"anon", "agent", "admin", "own", "other"}),
+        label="its own token",
+    ),
+    Case(
+        "heartbeat/<str:token>/",
+        "heartbeat",
+        lambda w, s: "/heartbeat/" + "n" * 32 + "/",
+        _everyone(NOT_FOUND),
+        label="an unknown token",
+        writes=frozenset({"anon", "agent", "admin", "client"}),
+    ),
+    Case(
+        "api/v1/monitors",
+        "api:list_monitors",
+        lambda w, s: "/api/v1/monitors",
+        API_STAFF_ONLY,
+        api=True,
+        shows=lambda w, s: s.monitor.name,
+    ),
+    Case(
+        "api/v1/monitors/<int:monitor_id>",
+        "api:get_monitor",
+        lambda w, s: f"/api/v1/monitors/{s.monitor.pk}",
+        API_STAFF_ONLY,
+        per_client=True,
+        api=True,
+        shows=lambda w, s: s.monitor.name,
+    ),
+    Case(
+        "api/v1/monitors/import",
+        "api:import_monitors_api",
+        lambda w, s: "/api/v1/monitors/import",
+        API_STAFF_ONLY,
+        method="post",
+        data=lambda w, s: [{"url": f"{s.site.url}matrix", "site": s.site.pk}],
+        json=True,
+        api=True,
+        writes=STAFF,
+    ),
     Case(
         "api/v1/probe/monitors",
         "api:probe_monitors",
@@ -1056,7 +1129,7 @@ ADMIN = [
     ),
 ]
 
-CASES: list[Case] = [*DESK, *PORTAL, *KB, *API, *ADMIN]
+CASES: list[Case] = [*DESK, *PORTAL, *KB, *STATUS, *API, *ADMIN]
 
 
 # --- the URL resolver, walked --------------------------------------------------------------
@@ -1248,7 +1321,8 @@ def _run(world: World, ask, case: Case, persona: str, role: str, owner: str) -> 
     case.outcome(role).check(response, label)
     body = _body(response)
     if response.status_code < 300:
-        leaked = [m for m in _forbidden_markers(world, persona) if m in body]
+        published = case.publishes(world) if case.publishes else []
+        leaked = [m for m in _forbidden_markers(world, persona) if m in body and m not in published]
         assert not leaked, f"{label} shows what {persona} may not see: {leaked}"
         if case.shows and role != "other":
             assert case.shows(world, seen if role != "own" else side) in body, label

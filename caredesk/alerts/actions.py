@@ -1,9 +1,10 @@
 """Every change alerts make: one transaction each, quick, no network.
 
-The receivers of the monitoring signals call :func:`do_record_down` and
-:func:`do_record_up` on the probe's database thread, so they only write rows
-(deliveries to send, the ticket, timeline entries) and enqueue the delivery
-job; the job does the sending.
+The receivers of the monitoring signals call :func:`do_record_down`,
+:func:`do_record_up` and :func:`do_record_warning` on the probe's database
+thread (or a worker's), so they only write rows (deliveries to send, the
+ticket, timeline entries) and enqueue the delivery job; the job does the
+sending.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from caredesk.lib import clock
-from caredesk.monitoring.models import Incident, Monitor, covering_window
+from caredesk.monitoring.models import Incident, Monitor, MonitorWarning, covering_window
 
 from . import downtime, timeline
 from .models import AlertChannel, AlertDelivery, AlertEvent, Audience, DeliveryState
@@ -54,13 +55,27 @@ def channels_for(organisation_id: int):
     )
 
 
-def _queue(incident: Incident, event: str, at: datetime, channels) -> list[int]:
+def _queue(
+    incident: Incident | None,
+    event: str,
+    at: datetime,
+    channels,
+    *,
+    warning: MonitorWarning | None = None,
+) -> list[int]:
     # The window runs from the check that confirmed the change, not from now: the
     # probe writes results a second or so after the check, and that wait counts too.
     due = max(clock.now(), at + timedelta(seconds=group_seconds()))
     rows = AlertDelivery.objects.bulk_create(
         [
-            AlertDelivery(channel=channel, incident=incident, event=event, at=at, due_at=due)
+            AlertDelivery(
+                channel=channel,
+                incident=incident,
+                warning=warning,
+                event=event,
+                at=at,
+                due_at=due,
+            )
             for channel in channels
         ]
     )
@@ -148,6 +163,27 @@ def do_record_up(incident_id: int) -> Recorded:
     if channels:
         names = ", ".join(c.name for c in channels)
         timeline.record([(incident.pk, timeline.entry("alert_queued", f"up: {names}"))])
+    return result
+
+
+@transaction.atomic
+def do_record_warning(warning_id: int) -> Recorded:
+    """A warning opened (a certificate close to expiry, a heartbeat late): tell the channels once.
+
+    No ticket: a warning is trouble coming, not an outage. Channels that take
+    warnings (``send_warnings``) of the site's client hear it, grouped with
+    whatever else waits for them.
+    """
+    warning = MonitorWarning.objects.select_related("monitor__site").get(pk=warning_id)
+    result = Recorded()
+    if warning.cleared_at is not None:
+        result.suppressed = "cleared before it could be sent"
+        return result
+    channels = list(channels_for(warning.monitor.site.organisation_id).filter(send_warnings=True))
+    at = warning.opened_at
+    result.deliveries = _queue(None, AlertEvent.WARNING, at, channels, warning=warning)
+    if channels:
+        logger.info("warning %s queued for %d channel(s)", warning.pk, len(channels))
     return result
 
 

@@ -6,7 +6,7 @@ from .actions import do_retry_deliveries
 from .channels import REGISTRY
 from .channels.apprise_url import urls
 from .channels.email import addresses
-from .models import AlertChannel, AlertDelivery, Audience, ChannelKind, DeliveryState
+from .models import AlertChannel, AlertDelivery, Audience, ChannelKind, DeliveryState, ProbeAlert
 
 
 def target_summary(channel: AlertChannel) -> str:
@@ -38,6 +38,7 @@ class AlertChannelForm(forms.ModelForm):
             "organisation",
             "only_organisations",
             "send_recoveries",
+            "send_warnings",
             "enabled",
         ]
 
@@ -83,7 +84,7 @@ class AlertChannelAdmin(admin.ModelAdmin):
     filter_horizontal = ("only_organisations",)
     readonly_fields = ("stored_target", "last_sent_at", "last_error", "last_error_at")
     fieldsets = (
-        (None, {"fields": ("name", "kind", "enabled", "send_recoveries")}),
+        (None, {"fields": ("name", "kind", "enabled", "send_recoveries", "send_warnings")}),
         ("Where", {"fields": ("stored_target", "target")}),
         ("Whose incidents", {"fields": ("audience", "organisation", "only_organisations")}),
         ("Health", {"fields": ("last_sent_at", "last_error", "last_error_at")}),
@@ -131,13 +132,19 @@ class AlertDeliveryAdmin(admin.ModelAdmin):
         "error",
     )
     list_filter = ("state", "event", "channel")
-    list_select_related = ("channel", "incident__monitor__site")
-    search_fields = ("channel__name", "incident__monitor__site__name", "last_error")
+    list_select_related = ("channel", "incident__monitor__site", "warning__monitor__site")
+    search_fields = (
+        "channel__name",
+        "incident__monitor__site__name",
+        "warning__monitor__site__name",
+        "last_error",
+    )
     date_hierarchy = "created_at"
     actions = ("retry",)
     fields = (
         "channel",
         "incident",
+        "warning",
         "event",
         "at",
         "state",
@@ -156,9 +163,9 @@ class AlertDeliveryAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
-    @admin.display(description="Site", ordering="incident__monitor__site__name")
+    @admin.display(description="Site")
     def site(self, obj: AlertDelivery) -> str:
-        return obj.incident.monitor.site.name
+        return obj.monitor.site.name
 
     @admin.display(description="Last error")
     def error(self, obj: AlertDelivery) -> str:
@@ -169,3 +176,33 @@ class AlertDeliveryAdmin(admin.ModelAdmin):
         ids = list(queryset.filter(state=DeliveryState.FAILED).values_list("pk", flat=True))
         count = do_retry_deliveries(ids, acting_user=request.user)
         self.message_user(request, f"{count} alert(s) will be sent again.", messages.SUCCESS)
+
+
+@admin.register(ProbeAlert)
+class ProbeAlertAdmin(admin.ModelAdmin):
+    """A probe that lost its network, as each channel was told (sent by the delivery job)."""
+
+    list_display = ("created_at", "probe", "event", "channel", "state", "attempts", "due_at")
+    list_filter = ("state", "event", "channel")
+    list_select_related = ("channel", "probe")
+    date_hierarchy = "created_at"
+    fields = (
+        "probe",
+        "event",
+        "at",
+        "detail",
+        "channel",
+        "state",
+        "attempts",
+        "due_at",
+        "last_error",
+        "sent_at",
+        "created_at",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

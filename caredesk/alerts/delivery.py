@@ -23,6 +23,7 @@ from django.db import transaction
 
 from caredesk.clients.models import Contact
 from caredesk.lib import clock
+from caredesk.monitoring.models import MonitorWarning
 
 from . import messages, timeline
 from .channels import ChannelError, PermanentError, TemporaryError, channel_for
@@ -80,6 +81,7 @@ def _claim(channel_id: int, now: datetime) -> list[AlertDelivery]:
             "channel",
             "incident__monitor__site__organisation",
             "incident__monitor__depends_on",
+            "warning__monitor__site__organisation",
         )
     )
 
@@ -126,15 +128,24 @@ def _target(channel: AlertChannel) -> str:
 def _without_suppressed(rows: list[AlertDelivery], now: datetime) -> list[AlertDelivery]:
     """Drop child alerts whose parent went down meanwhile; hold those whose parent is failing.
 
+    Warnings that cleared while they waited are dropped too.
+
     The receiver already suppressed children of a parent that was down; this
     catches a child confirmed a few seconds before its parent.
     """
     keep, suppressed, held = [], [], []
+    over = [row for row in rows if row.warning_id is not None and row.warning.cleared_at]
+    if over:
+        # A heartbeat that pinged a few seconds late, within the grouping window: no news.
+        AlertDelivery.objects.filter(pk__in=[r.pk for r in over]).update(
+            state=DeliveryState.SUPPRESSED, claim="", last_error="cleared before it was sent"
+        )
+        rows = [row for row in rows if row not in over]
     for row in rows:
-        monitor = row.incident.monitor
-        if row.event != AlertEvent.DOWN or monitor.depends_on_id is None:
+        if row.event != AlertEvent.DOWN or row.incident.monitor.depends_on_id is None:
             keep.append(row)
             continue
+        monitor = row.incident.monitor
         monitor.depends_on.refresh_from_db(fields=["state", "fail_streak", "depends_on"])
         parent = monitor.down_ancestor()
         if parent is not None:
@@ -162,6 +173,11 @@ def _label(channel: AlertChannel, rows: Iterable[AlertDelivery]) -> dict[int, st
     return {row.incident_id: f"{row.event}: {channel.name} ({channel.kind})" for row in rows}
 
 
+def _about_incidents(rows: Iterable[AlertDelivery]) -> list[AlertDelivery]:
+    # Warnings have no timeline: their deliveries (and the admin) say what was sent.
+    return [row for row in rows if row.incident_id is not None]
+
+
 @transaction.atomic
 def _sent(channel: AlertChannel, rows: list[AlertDelivery], now: datetime) -> None:
     batch = rows[0].claim
@@ -178,9 +194,12 @@ def _sent(channel: AlertChannel, rows: list[AlertDelivery], now: datetime) -> No
         rows, ["state", "sent_at", "attempts", "batch", "last_error"], batch_size=500
     )
     AlertChannel.objects.filter(pk=channel.pk).update(last_sent_at=sent_at)
+    warnings = [row.warning_id for row in rows if row.warning_id is not None]
+    if warnings:
+        MonitorWarning.objects.filter(pk__in=warnings, alerted_at=None).update(alerted_at=sent_at)
     timeline.record(
         (row.incident_id, timeline.entry("alert_sent", f"{row.event}: {channel.name}", sent_at))
-        for row in rows
+        for row in _about_incidents(rows)
     )
 
 
@@ -224,7 +243,7 @@ def _channel_error(channel: AlertChannel, error: str, now: datetime) -> None:
 def _record_failures(channel: AlertChannel, rows: list[AlertDelivery], error: str) -> None:
     timeline.record(
         (row.incident_id, timeline.entry("alert_failed", f"{row.event}: {channel.name}: {error}"))
-        for row in rows
+        for row in _about_incidents(rows)
     )
 
 

@@ -1,4 +1,5 @@
-"""One message for a channel's waiting alerts: every monitor in it, down ones first.
+"""One message for a channel's waiting alerts: every monitor in it, down ones first, then
+those back up, then warnings (trouble coming, not an outage).
 
 Agency channels see which client each site belongs to and a link to its
 ticket; a client's channel sees only its own sites (deliveries are made per
@@ -28,13 +29,33 @@ def _when(moment, zone: ZoneInfo) -> str:
     return timezone.localtime(moment, zone).strftime("%a %d %b, %H:%M:%S")
 
 
+def _warning_item(row: AlertDelivery, zone: ZoneInfo) -> dict:
+    warning = row.warning
+    monitor = warning.monitor
+    return {
+        "down": False,
+        "warning": True,
+        "site": monitor.site.name,
+        "organisation": monitor.site.organisation.name,
+        "check": monitor.name or monitor.get_kind_display(),
+        "extra": "" if monitor.is_default else (monitor.name or monitor.target),
+        "target": monitor.target,
+        "kind": warning.get_kind_display(),
+        "detail": warning.detail,
+        "since": _when(warning.opened_at, zone),
+    }
+
+
 def _item(row: AlertDelivery, zone: ZoneInfo, tickets: dict[int, object], client: bool) -> dict:
+    if row.warning_id is not None:
+        return _warning_item(row, zone)
     incident = row.incident
     monitor = incident.monitor
     ticket = None if client else tickets.get(incident.pk)
     end = incident.recovered_at or row.at
     return {
         "down": row.event == AlertEvent.DOWN,
+        "warning": False,
         "site": monitor.site.name,
         "organisation": monitor.site.organisation.name,
         "check": monitor.name or monitor.get_kind_display(),
@@ -55,23 +76,22 @@ def _item(row: AlertDelivery, zone: ZoneInfo, tickets: dict[int, object], client
 def build(channel: AlertChannel, rows: list[AlertDelivery]) -> Notice:
     """The message for ``rows`` (one channel's), rendered from the alert_* email templates."""
     client = channel.audience == Audience.CLIENT
-    if client and rows:
-        zone = site_zone(rows[0].incident.monitor.site)
-    else:
-        zone = ZoneInfo(settings.TIME_ZONE)
+    zone = site_zone(rows[0].monitor.site) if client and rows else ZoneInfo(settings.TIME_ZONE)
     links = IncidentTicket.objects.select_related("ticket").filter(
-        incident_id__in={row.incident_id for row in rows}
+        incident_id__in={row.incident_id for row in rows if row.incident_id is not None}
     )
     tickets = {link.incident_id: link.ticket for link in links}
-    ordered = sorted(rows, key=lambda r: (r.at, r.incident.monitor.site.name, r.pk))
+    ordered = sorted(rows, key=lambda r: (r.at, r.monitor.site.name, r.pk))
     items = [_item(row, zone, tickets, client) for row in ordered]
     down = [item for item in items if item["down"]]
-    up = [item for item in items if not item["down"]]
+    warnings = [item for item in items if item["warning"]]
+    up = [item for item in items if not item["down"] and not item["warning"]]
     context = {
         "agency_name": settings.CAREDESK_AGENCY_NAME,
-        "items": down + up,
+        "items": down + up + warnings,
         "down": down,
         "up": up,
+        "warnings": warnings,
         "client": client,
         "zone": str(zone),
     }
@@ -82,4 +102,5 @@ def build(channel: AlertChannel, rows: list[AlertDelivery]) -> Notice:
         html=render_to_string("emails/alert.html", context),
         down=len(down),
         up=len(up),
+        warnings=len(warnings),
     )

@@ -8,10 +8,10 @@ worker that was away.
 
 from django_tasks import task
 
-from . import delivery
+from . import delivery, probes
 
 
 @task()
 def deliver_alerts() -> int:
-    """Send every channel's due alerts; returns how many channels were served."""
-    return delivery.run()
+    """Send every channel's due alerts and due probe alerts; returns how many went."""
+    return delivery.run() + probes.run()

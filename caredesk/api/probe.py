@@ -8,7 +8,7 @@ stolen token cannot make up a quorum by itself.
 """
 
 from datetime import datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Literal
 
 from django.http import HttpRequest, JsonResponse
 from ninja import Router, Schema
@@ -75,20 +75,32 @@ class HealthOut(Schema):
 class MonitorOut(Schema):
     id: int
     version: str = Field(description="Changes whenever the monitor's settings do")
-    kind: str = Field(description="http, tls or tcp")
+    kind: str = Field(description="http, tls, tcp or dns")
     interval: float
     timeout: float
     url: str
     host: str
     port: int
-    method: str
+    method: str = Field(description="GET, HEAD or POST")
+    body: str = Field("", description="POST: the request body")
+    headers: list[tuple[str, str]] = Field(
+        [], description="Request headers, sent to the monitor's own origin only"
+    )
+    auth_user: str = Field("", description="HTTP basic auth, to the monitor's own origin only")
+    auth_password: str = ""
     expected_status: list[tuple[int, int]] = Field(description="Ranges of good status codes")
     keyword: str
     keyword_absent: bool
     max_response_ms: int | None
     follow_redirects: bool
     max_redirects: int
-    tls_min_days: int
+    tls_min_days: int = Field(
+        description="Always 0: the server raises certificate warnings from cert_days (probes "
+        "before 0.2 failed a check below this)"
+    )
+    record_type: str = Field("A", description="dns: A, AAAA, CNAME, MX, TXT or NS")
+    expected_values: list[str] = Field([], description="dns: each must be in the answer")
+    nameserver: str = Field("", description="dns: address[:port] to ask; empty: the system's")
     allow_private: bool
     recheck_seconds: float
     policy: PolicyOut
@@ -149,6 +161,9 @@ class ResultIn(Schema):
     cert_days: int | None = Field(None, ge=-100_000, le=100_000)
     lag_ms: Millis = 0
     next_check_at: AwareDatetime | None = None
+    network_lost: bool = Field(
+        False, description="The probe had lost its own network: stored, never counted"
+    )
 
 
 class ResultsIn(Schema):
@@ -205,6 +220,10 @@ class HeartbeatIn(Schema):
     waiting_results: Count
     rechecks: Count = 0
     stopping: bool = False
+    network: Literal["ok", "lost"] = Field(
+        "ok", description="`lost`: (nearly) every check fails with network errors"
+    )
+    network_detail: Annotated[str, StringConstraints(max_length=300)] = ""
 
 
 class HeartbeatOut(Schema):

@@ -7,6 +7,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 
 from .auth import TokenAuth
 from .clients import router as clients_router
+from .monitors import router as monitors_router
 from .probe import router as probe_router
 from .time import router as time_router
 from .widget import router as widget_router
@@ -23,6 +24,7 @@ api = NinjaAPI(
 )
 api.add_router("/", clients_router)
 api.add_router("/", time_router)
+api.add_router("/", monitors_router)
 api.add_router("/widget/", widget_router)
 api.add_router("/", probe_router)
 

@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
-from caredesk.monitoring.models import HourlyRollup, Monitor
+from caredesk.monitoring.history import hours
+from caredesk.monitoring.models import Monitor
 
 WIDTH, HEIGHT = 720, 240
 LEFT, RIGHT, TOP, BOTTOM = 56, 12, 12, 28
@@ -76,12 +77,12 @@ def nice_ceiling(value: int) -> int:
 def response_chart(monitor: Monitor, days: int, now: datetime) -> Chart:
     end = now.replace(minute=0, second=0, microsecond=0)
     start = end - timedelta(days=days)
-    rows = list(
-        HourlyRollup.objects.filter(monitor=monitor, hour__gte=start, hour__lt=end)
-        .exclude(p50_ms=None)
-        .order_by("hour")
-        .values_list("hour", "p50_ms", "p95_ms")
-    )
+    # Hourly rows, or (past CAREDESK_MONITOR_HOURLY_DAYS) the hours packed in daily rows.
+    rows = [
+        (item.hour, item.p50_ms, item.p95_ms)
+        for item in hours([monitor.pk], start, end, now=now)
+        if item.p50_ms is not None
+    ]
     y_max = nice_ceiling(max((p95 or p50 for _, p50, p95 in rows), default=0))
     span = (end - start).total_seconds()
 

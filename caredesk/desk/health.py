@@ -5,11 +5,11 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
 
 from caredesk.clients.models import Site
 from caredesk.lib import clock
-from caredesk.monitoring.models import HourlyRollup, Incident, Kind, Monitor
+from caredesk.monitoring.models import HourlyRollup, Incident, Kind, Monitor, MonitorWarning
 from caredesk.monitoring.uptime import MonthlyUptime, monthly_uptime
 
 RECENT_INCIDENTS = 5
@@ -54,8 +54,13 @@ def site_health(site: Site, *, incidents: int = RECENT_INCIDENTS) -> SiteHealth:
 
 
 def with_open_incident(monitors: QuerySet[Monitor]) -> QuerySet[Monitor]:
+    """``has_open_incident``, and ``warning``: the detail of an open warning, if any."""
     open_incidents = Incident.objects.filter(monitor=OuterRef("pk"), resolved_at=None)
-    return monitors.annotate(has_open_incident=Exists(open_incidents))
+    warning = MonitorWarning.objects.filter(monitor=OuterRef("pk"), cleared_at=None)
+    return monitors.annotate(
+        has_open_incident=Exists(open_incidents),
+        warning=Subquery(warning.values("detail")[:1]),
+    )
 
 
 def uptime_by_monitor(monitor_ids: list[int], days: int = 30) -> dict[int, float | None]:

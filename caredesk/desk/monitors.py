@@ -1,10 +1,13 @@
-"""The status board: every monitor, open incidents first, in a fixed number of queries."""
+"""The status board: every monitor, open incidents first, in a fixed number of queries.
+
+Open warnings (a certificate close to expiry, a heartbeat late) show beside the state.
+"""
 
 from django.db.models import Case, F, IntegerField, OuterRef, Subquery, Value, When
 from django.shortcuts import render
 
 from caredesk.clients.models import Organisation
-from caredesk.monitoring.models import Incident, Monitor
+from caredesk.monitoring.models import Incident, Monitor, MonitorWarning
 
 from .common import staff_only
 from .health import board_counts, status, uptime_by_monitor
@@ -33,7 +36,12 @@ def board(client: int | None = None, state: str = ""):
         default=Value(2),
         output_field=IntegerField(),
     )
-    monitors = monitors.annotate(incident_since=Subquery(open_since), rank=rank).order_by(
+    warning = MonitorWarning.objects.filter(monitor=OuterRef("pk"), cleared_at=None).values(
+        "detail"
+    )[:1]
+    monitors = monitors.annotate(
+        incident_since=Subquery(open_since), warning=Subquery(warning), rank=rank
+    ).order_by(
         F("incident_since").asc(nulls_last=True),
         "rank",
         "site__organisation__name",

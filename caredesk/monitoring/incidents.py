@@ -58,6 +58,9 @@ def record_checks(
     policies = {pk: monitor.quorum_policy(live_regions) for pk, monitor in monitors.items()}
     for outcome in outcomes:
         monitor = monitors[outcome.monitor_id]
+        if outcome.network_lost:
+            _note_check_time(monitor, outcome)
+            continue  # history only: the probe had lost its own network
         if _late(monitor, outcome):
             continue  # history only: the monitor's health has moved on since
         health, change = advance(
@@ -68,15 +71,19 @@ def record_checks(
             outcome.region,
         )
         monitor.health = health
-        if monitor.last_checked_at is None or outcome.checked_at > monitor.last_checked_at:
-            monitor.last_checked_at = outcome.checked_at
-            monitor.next_check_at = outcome.next_check_at or monitor.next_check_at
+        _note_check_time(monitor, outcome)
         _ask_other_regions(monitor, outcome)
         if change is not None:
             _on_change(monitor, change, outcome, quiet)
         elif health.state is State.DOWN and not outcome.ok:
             _note_new_error(monitor, outcome)
     return {pk for pk, monitor in monitors.items() if _snapshot(monitor) != before[pk]}
+
+
+def _note_check_time(monitor: Monitor, outcome: Outcome) -> None:
+    if monitor.last_checked_at is None or outcome.checked_at > monitor.last_checked_at:
+        monitor.last_checked_at = outcome.checked_at
+        monitor.next_check_at = outcome.next_check_at or monitor.next_check_at
 
 
 def _late(monitor: Monitor, outcome: Outcome) -> bool:

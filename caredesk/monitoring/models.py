@@ -1,4 +1,4 @@
-"""Monitors, their results, hourly rollups, incidents and outages, probes, maintenance windows."""
+"""Monitors, results, rollups, incidents, probes, maintenance windows, public status pages."""
 
 import hashlib
 import secrets
@@ -16,14 +16,19 @@ from django.core.validators import (
 from django.db import models
 from django.db.models import Q
 
-from caredesk.clients.models import Site
+from caredesk.clients.models import Organisation, Site
 from caredesk.lib import clock
+from caredesk.lib.crypto import EncryptedTextField
 from caredesk.plans.models import active_subscription, policy_for
 
-from .engine.spec import parse_status_ranges
+from .engine import records
+from .engine.spec import parse_headers, parse_nameserver, parse_status_ranges
 from .state import Health, Policy, State
 
 MIN_INTERVAL, MAX_INTERVAL = 30, 3600
+# Heartbeats come from cron jobs and backups: daily, weekly, monthly, quarterly.
+MAX_HEARTBEAT_INTERVAL = 100 * 86400
+MAX_GRACE = 30 * 86400
 MAX_TIMEOUT = 30  # seconds; also keeps every stored timing inside a small integer
 MAX_QUORUM = 10
 REGION_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$"
@@ -33,18 +38,45 @@ validate_region = RegexValidator(
 
 
 class Kind(models.TextChoices):
-    # The probe runs these; passive kinds (heartbeat) and DNS records can join the list.
     HTTP = "http", "HTTP(S)"
     TLS = "tls", "TLS certificate"
     TCP = "tcp", "TCP port"
+    DNS = "dns", "DNS record"
+    # Pushed, not pulled: a client's cron job or backup calls the monitor's secret URL,
+    # and the server (caredesk.monitoring.heartbeats) notices when it stops.
+    HEARTBEAT = "heartbeat", "Heartbeat"
 
 
-PROBE_KINDS = (Kind.HTTP, Kind.TLS, Kind.TCP)
+PROBE_KINDS = (Kind.HTTP, Kind.TLS, Kind.TCP, Kind.DNS)
 
 
 class Method(models.TextChoices):
     GET = "GET", "GET"
     HEAD = "HEAD", "HEAD"
+    POST = "POST", "POST"
+
+
+class RecordType(models.TextChoices):
+    A = "A", "A (IPv4 address)"
+    AAAA = "AAAA", "AAAA (IPv6 address)"
+    CNAME = "CNAME", "CNAME (alias)"
+    MX = "MX", "MX (mail server)"
+    TXT = "TXT", "TXT (text)"
+    NS = "NS", "NS (nameserver)"
+
+
+def span(seconds: int) -> str:
+    """``1 d``, ``6 h``, ``90 min``, ``45 s``: an interval as people say it."""
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds // size} {unit}"
+    if seconds >= 3600:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds // 60} min" if seconds >= 120 else f"{seconds} s"
+
+
+def new_ping_token() -> str:
+    return secrets.token_urlsafe(24)
 
 
 def _validate_status(value: str) -> None:
@@ -61,11 +93,30 @@ class Monitor(models.Model):
     name = models.CharField(max_length=200, blank=True)
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.HTTP)
     url = models.CharField("URL", max_length=500, blank=True, help_text="HTTP(S) monitors.")
-    host = models.CharField(max_length=253, blank=True, help_text="TLS and TCP monitors.")
+    host = models.CharField(
+        max_length=253, blank=True, help_text="TLS and TCP monitors; the record's name for DNS."
+    )
     port = models.PositiveIntegerField(
         null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(65535)]
     )
     method = models.CharField(max_length=8, choices=Method.choices, default=Method.GET)
+    body = models.TextField(
+        "request body",
+        blank=True,
+        max_length=10_000,
+        help_text="POST only. Sent as application/x-www-form-urlencoded unless a "
+        "Content-Type header says otherwise.",
+    )
+    # Headers often carry a token (X-Api-Key, Authorization): encrypted at rest.
+    request_headers = EncryptedTextField(
+        blank=True,
+        help_text="One per line, 'Name: value'. Sent only to the monitor's own host "
+        "(not after a redirect elsewhere). Stored encrypted.",
+    )
+    auth_user = models.CharField(
+        "basic auth user", max_length=200, blank=True, help_text="HTTP basic authentication."
+    )
+    auth_password = EncryptedTextField("basic auth password", blank=True)
     expected_status = models.CharField(
         max_length=100,
         default="200-399",
@@ -83,10 +134,41 @@ class Monitor(models.Model):
     tls_min_days = models.PositiveSmallIntegerField(
         "TLS warning days",
         default=14,
-        help_text="A TLS monitor fails when the certificate expires sooner than this.",
+        help_text="Warn (a warning, not an outage) when the certificate of a TLS or HTTPS "
+        "monitor expires in fewer days than this. 0: never warn.",
+    )
+    record_type = models.CharField(
+        "record type", max_length=8, choices=RecordType.choices, default="A"
+    )
+    expected_values = models.TextField(
+        blank=True,
+        max_length=5000,
+        help_text="DNS: values the answer must hold, one per line (an address, a host name, "
+        "'10 mail.example.com' for MX, the text for TXT). Empty: any answer will do.",
+    )
+    nameserver = models.CharField(
+        max_length=60,
+        blank=True,
+        help_text="DNS: ask this server (an IP address, optionally :port), e.g. the "
+        "domain's own nameserver. Empty: the probe machine's resolvers.",
     )
     interval_seconds = models.PositiveIntegerField(
-        default=60, validators=[MinValueValidator(MIN_INTERVAL), MaxValueValidator(MAX_INTERVAL)]
+        default=60,
+        validators=[MinValueValidator(MIN_INTERVAL)],
+        help_text="30 s to 1 h; a heartbeat: how often its pings are expected (up to 100 days).",
+    )
+    grace_seconds = models.PositiveIntegerField(
+        "grace (seconds)",
+        default=3600,
+        validators=[MaxValueValidator(MAX_GRACE)],
+        help_text="Heartbeat: how long a late ping is only a warning before it is an outage.",
+    )
+    ping_token = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
+    key = models.SlugField(
+        max_length=40,
+        blank=True,
+        help_text="A name other parts of caredesk find this monitor by, e.g. 'backup' for "
+        "the heartbeat that every verified backup pings. Unique per site.",
     )
     timeout_seconds = models.PositiveSmallIntegerField(
         default=10, validators=[MinValueValidator(1), MaxValueValidator(MAX_TIMEOUT)]
@@ -149,6 +231,8 @@ class Monitor(models.Model):
     recheck_region = models.CharField(max_length=32, blank=True, editable=False)
     last_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
     next_check_at = models.DateTimeField(null=True, blank=True, db_index=True, editable=False)
+    last_ping_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_ping_source = models.CharField(max_length=300, blank=True, editable=False)
 
     created_at = models.DateTimeField(default=clock.now, editable=False)
     # Moves on every settings change; probes poll it to pick changes up.
@@ -168,13 +252,21 @@ class Monitor(models.Model):
     )
     CHECK_FIELDS = ("last_checked_at", "next_check_at")  # move with every check
     HEALTH_FIELDS = STATE_FIELDS + CHECK_FIELDS
+    PING_FIELDS = ("last_ping_at", "last_ping_source")  # written by heartbeats.ping()
 
     class Meta:
         ordering = ["site__name", "kind", "id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(interval_seconds__gte=MIN_INTERVAL, interval_seconds__lte=MAX_INTERVAL),
+                condition=Q(interval_seconds__gte=MIN_INTERVAL)
+                & (
+                    Q(interval_seconds__lte=MAX_INTERVAL)
+                    | Q(kind="heartbeat", interval_seconds__lte=MAX_HEARTBEAT_INTERVAL)
+                ),
                 name="monitor_interval_range",
+            ),
+            models.UniqueConstraint(
+                fields=["site", "key"], condition=~Q(key=""), name="monitor_site_key"
             ),
         ]
 
@@ -184,6 +276,10 @@ class Monitor(models.Model):
     def save(self, *args, **kwargs) -> None:
         self.url = self.url.strip()
         self.host = self.host.strip().lower()
+        if self.kind == Kind.HEARTBEAT and not self.ping_token:
+            self.ping_token = new_ping_token()
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "ping_token"}
         self.updated_at = clock.now()
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:
@@ -193,21 +289,63 @@ class Monitor(models.Model):
             kwargs["update_fields"] = [
                 f.name
                 for f in self._meta.concrete_fields
-                if not f.primary_key and f.name not in self.HEALTH_FIELDS
+                if not f.primary_key and f.name not in (*self.HEALTH_FIELDS, *self.PING_FIELDS)
             ]
         super().save(*args, **kwargs)
 
     def clean(self) -> None:
+        errors: dict[str, str] = {}
         if self.kind == Kind.HTTP:
-            try:
-                URLValidator(schemes=["http", "https"])(self.url)
-            except ValidationError:
-                raise ValidationError({"url": "Enter an http:// or https:// URL."}) from None
-        elif not self.host:
-            raise ValidationError({"host": "A TLS or TCP monitor needs a host."})
+            errors.update(self._http_errors())
+        elif self.kind == Kind.DNS:
+            errors.update(self._dns_errors())
+        elif self.kind in (Kind.TLS, Kind.TCP) and not self.host:
+            errors["host"] = "A TLS or TCP monitor needs a host."
         if self.kind == Kind.TCP and not self.port:
-            raise ValidationError({"port": "A TCP monitor needs a port."})
+            errors.setdefault("port", "A TCP monitor needs a port.")
+        longest = MAX_HEARTBEAT_INTERVAL if self.kind == Kind.HEARTBEAT else MAX_INTERVAL
+        if self.interval_seconds is not None and self.interval_seconds > longest:
+            errors["interval_seconds"] = f"Ensure this value is less than or equal to {longest}."
+        if errors:
+            raise ValidationError(errors)
         self._check_dependency()
+
+    def _http_errors(self) -> dict[str, str]:
+        errors = {}
+        try:
+            URLValidator(schemes=["http", "https"])(self.url)
+        except ValidationError:
+            errors["url"] = "Enter an http:// or https:// URL."
+        if self.body and self.method != Method.POST:
+            errors["body"] = "Only a POST sends a body."
+        try:
+            parse_headers(self.request_headers)
+        except ValueError as error:
+            errors["request_headers"] = _sentence(error)
+        if ":" in self.auth_user:
+            errors["auth_user"] = "A basic auth user name cannot hold a colon."
+        if self.auth_password and not self.auth_user:
+            errors["auth_user"] = "Give the user name that goes with the password."
+        return errors
+
+    def _dns_errors(self) -> dict[str, str]:
+        errors = {}
+        try:
+            self.host = records.check_name(self.host)
+        except ValueError:
+            errors["host"] = "Enter the record's name, e.g. example.com or mail.example.com."
+        for value in records.split_values(self.expected_values):
+            try:
+                records.normalise(self.record_type, value)
+            except ValueError as error:
+                errors["expected_values"] = _sentence(error)
+                break
+        if self.nameserver:
+            try:
+                parse_nameserver(self.nameserver)
+            except ValueError as error:
+                errors["nameserver"] = _sentence(error)
+        return errors
 
     def _check_dependency(self) -> None:
         parent, seen = self.depends_on, {self.pk}
@@ -241,13 +379,32 @@ class Monitor(models.Model):
 
     @property
     def target(self) -> str:
+        """What is checked, for people; a heartbeat's secret address is never part of it."""
         if self.kind == Kind.HTTP:
             return self.url
+        if self.kind == Kind.DNS:
+            return f"{self.host} {self.record_type}"
+        if self.kind == Kind.HEARTBEAT:
+            return f"every {span(self.interval_seconds)}, grace {span(self.grace_seconds)}"
         return f"{self.host}:{self.port or 443}"
+
+    @property
+    def ping_path(self) -> str:
+        """The heartbeat's secret address on this server ('' for other kinds)."""
+        if self.kind != Kind.HEARTBEAT or not self.ping_token:
+            return ""
+        return f"/heartbeat/{self.ping_token}/"
+
+    @property
+    def ping_url(self) -> str:
+        path = self.ping_path
+        return f"{settings.CAREDESK_BASE_URL.rstrip('/')}{path}" if path else ""
 
     @property
     def policy(self) -> Policy:
         """The policy one probe applies to its own checks (it sees one region)."""
+        if self.kind == Kind.HEARTBEAT:
+            return HEARTBEAT_POLICY
         return Policy(self.failures_to_down, self.recoveries_to_up)
 
     def quorum_policy(self, live_regions: int) -> Policy:
@@ -256,6 +413,8 @@ class Monitor(models.Model):
         A quorum larger than the regions alive falls to their number, so a stopped
         probe cannot hold back the confirmation of a real outage.
         """
+        if self.kind == Kind.HEARTBEAT:
+            return HEARTBEAT_POLICY
         wanted = self.quorum or int(getattr(settings, "CAREDESK_MONITOR_QUORUM", 2))
         regions = max(1, min(wanted, live_regions))
         return Policy(self.failures_to_down, self.recoveries_to_up, regions)
@@ -281,6 +440,16 @@ class Monitor(models.Model):
         self.failing_since = health.failing_since
         self.recovering_since = health.recovering_since
         self.failing_regions = list(health.fail_regions)
+
+
+def _sentence(error: ValueError) -> str:
+    text = str(error)
+    return f"{text[:1].upper()}{text[1:]}."
+
+
+# A heartbeat is judged on the server, from the clock: the grace period is its
+# confirmation, so one late verdict is down and one ping is up again.
+HEARTBEAT_POLICY = Policy(failures=1, recoveries=1, regions=1)
 
 
 class CheckResult(models.Model):
@@ -344,6 +513,38 @@ class HourlyRollup(models.Model):
         return f"{self.monitor_id} {self.hour:%Y-%m-%d %H}:00"
 
 
+class DailyRollup(models.Model):
+    """One monitor's UTC day, with that day's 24 hourly rollups packed in ``hours``: kept forever.
+
+    Hourly rows (:class:`HourlyRollup`) are kept CAREDESK_MONITOR_HOURLY_DAYS
+    and then deleted; their figures live on here, a row per monitor per day
+    instead of 24 (see :mod:`caredesk.monitoring.history`). The day's own
+    figures are sums of its hours; its p50 is the median of the hourly p50s and
+    its p95 the highest hourly p95, as the monthly report's chart shows them.
+    """
+
+    monitor = models.ForeignKey(
+        Monitor, on_delete=models.CASCADE, related_name="daily_rollups", db_index=False
+    )  # the unique (monitor, day) index serves every query
+    day = models.DateField(help_text="The UTC day.")
+    checks = models.PositiveIntegerField(default=0)
+    failures = models.PositiveIntegerField(default=0)
+    up_seconds = models.PositiveIntegerField(default=0)
+    down_seconds = models.PositiveIntegerField(default=0)
+    p50_ms = models.PositiveSmallIntegerField(null=True, blank=True)
+    p95_ms = models.PositiveSmallIntegerField(null=True, blank=True)
+    hours = models.BinaryField(help_text="The day's hourly rollups, packed (history.pack_hours).")
+
+    class Meta:
+        ordering = ["-day"]
+        constraints = [
+            models.UniqueConstraint(fields=["monitor", "day"], name="rollup_monitor_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.monitor_id} {self.day:%Y-%m-%d}"
+
+
 class Incident(models.Model):
     """A confirmed outage of one monitor, from its first failed check to its recovery.
 
@@ -401,6 +602,78 @@ class Outage(models.Model):
         return f"{self.monitor_id} {self.started_at:%Y-%m-%d %H:%M} – {self.ended_at or 'now'}"
 
 
+class WarningKind(models.TextChoices):
+    CERT_EXPIRY = "cert_expiry", "TLS certificate expiring"
+    HEARTBEAT_LATE = "heartbeat_late", "Heartbeat late"
+
+
+class MonitorWarning(models.Model):
+    """Trouble coming, not an outage: a certificate close to expiry, a heartbeat late.
+
+    Alerted once (as a warning, never as down) when it opens; it opens no
+    ticket and counts against no uptime; it clears when the cause is gone. One
+    cleared within the quiet period and back again is the same warning, not
+    another alert (see :mod:`caredesk.monitoring.monitor_warnings`).
+    """
+
+    monitor = models.ForeignKey(Monitor, on_delete=models.CASCADE, related_name="warnings")
+    kind = models.CharField(max_length=20, choices=WarningKind.choices)
+    opened_at = models.DateTimeField()
+    cleared_at = models.DateTimeField(null=True, blank=True)
+    detail = models.CharField(max_length=600, help_text="What is wrong, for people.")
+    reopened = models.PositiveSmallIntegerField(default=0)
+    alerted_at = models.DateTimeField(null=True, blank=True, help_text="When an alert went out.")
+
+    class Meta:
+        ordering = ["-opened_at"]
+        verbose_name = "warning"
+        indexes = [models.Index(fields=["monitor", "-opened_at"], name="warning_monitor_open")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["monitor", "kind"], condition=Q(cleared_at=None), name="one_open_warning"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.monitor}: {self.detail}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.cleared_at is None
+
+
+class HeartbeatPing(models.Model):
+    """One call of a heartbeat's address (or a ping from caredesk itself): when, and from where.
+
+    The last PINGS_KEPT of each heartbeat are kept, for the question "is it
+    really our cron job calling?".
+    """
+
+    PINGS_KEPT = 100
+
+    monitor = models.ForeignKey(
+        Monitor, on_delete=models.CASCADE, related_name="pings", db_index=False
+    )  # the (monitor, at) index serves every query
+    at = models.DateTimeField()
+    address = models.GenericIPAddressField(null=True, blank=True)
+    method = models.CharField(max_length=8, blank=True)
+    agent = models.CharField(
+        max_length=200, blank=True, help_text="The caller's User-Agent, or what in caredesk pinged."
+    )
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["monitor", "at"], name="heartbeat_ping_at")]
+
+    def __str__(self) -> str:
+        return f"{self.monitor_id} {self.at:%Y-%m-%d %H:%M:%S} from {self.source}"
+
+    @property
+    def source(self) -> str:
+        parts = [self.address or "", self.method, self.agent]
+        return " ".join(part for part in parts if part) or "unknown"
+
+
 def _alive_since(now: datetime | None) -> datetime:
     seconds = int(getattr(settings, "CAREDESK_PROBE_ALIVE_SECONDS", 90))
     return (now or clock.now()) - timedelta(seconds=seconds)
@@ -408,8 +681,14 @@ def _alive_since(now: datetime | None) -> datetime:
 
 class ProbeQuerySet(models.QuerySet["Probe"]):
     def alive(self, now: datetime | None = None) -> "ProbeQuerySet":
-        """Probes heard from lately and not stopped: the regions that count toward a quorum."""
-        return self.filter(stopped_at=None, last_seen_at__gte=_alive_since(now))
+        """Probes heard from lately, not stopped and not cut off from the network.
+
+        These are the regions that count toward a quorum: a probe that lost its
+        own network can confirm nothing, so it must not hold confirmations up.
+        """
+        return self.filter(
+            stopped_at=None, network_lost_at=None, last_seen_at__gte=_alive_since(now)
+        )
 
 
 class Probe(models.Model):
@@ -422,6 +701,13 @@ class Probe(models.Model):
     started_at = models.DateTimeField()
     last_seen_at = models.DateTimeField()
     stopped_at = models.DateTimeField(null=True, blank=True)
+    network_lost_at = models.DateTimeField(
+        "lost its network at",
+        null=True,
+        blank=True,
+        help_text="Set while the probe reports that (nearly) all its checks fail with "
+        "network errors: its failures do not count until it recovers.",
+    )
     status = models.JSONField(default=dict, blank=True)
 
     objects = ProbeQuerySet.as_manager()
@@ -433,7 +719,11 @@ class Probe(models.Model):
         return self.name
 
     def is_alive(self, now: datetime | None = None) -> bool:
-        return self.stopped_at is None and self.last_seen_at >= _alive_since(now)
+        return (
+            self.stopped_at is None
+            and self.network_lost_at is None
+            and self.last_seen_at >= _alive_since(now)
+        )
 
 
 def _token_hash(secret: str) -> str:
@@ -613,3 +903,50 @@ def covering_window(monitor: Monitor, moment: datetime) -> MaintenanceWindow | N
         return None
     zone = site_zone(monitor.site)
     return next((w for w in windows if w.covers(moment, zone)), None)
+
+
+def new_status_key() -> str:
+    return secrets.token_hex(10)  # unguessable until staff choose a word of their own
+
+
+class StatusPage(models.Model):
+    """An organisation's public status page at /status/<key>/: off until staff turn it on.
+
+    It shows the organisation's monitored sites (up or down now, uptime over
+    30 and 90 days) and its recent incidents (start and duration), nothing else.
+    """
+
+    organisation = models.OneToOneField(
+        Organisation, on_delete=models.CASCADE, related_name="status_page", verbose_name="client"
+    )
+    enabled = models.BooleanField(
+        "public", default=False, help_text="Anyone with the address can see the page."
+    )
+    key = models.SlugField(
+        "address",
+        max_length=64,
+        unique=True,
+        default=new_status_key,
+        help_text="The page is at /status/<address>/: a word such as harbour-bakery, or the "
+        "random default for an address nobody can guess.",
+    )
+    title = models.CharField(max_length=200, blank=True, help_text="Empty: the client's name.")
+    show_incidents = models.BooleanField(
+        default=True, help_text="List the last 90 days' incidents (start and duration only)."
+    )
+    created_at = models.DateTimeField(default=clock.now, editable=False)
+    updated_at = models.DateTimeField(default=clock.now, editable=False)
+
+    class Meta:
+        ordering = ["organisation__name"]
+
+    def __str__(self) -> str:
+        return f"{self.organisation}: /status/{self.key}/"
+
+    def save(self, *args, **kwargs) -> None:
+        self.updated_at = clock.now()
+        super().save(*args, **kwargs)
+
+    @property
+    def heading(self) -> str:
+        return self.title or self.organisation.name

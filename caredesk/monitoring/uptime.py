@@ -24,6 +24,7 @@ from django.db.models import Max, Q
 from caredesk.clients.models import Site
 from caredesk.lib import clock
 
+from .engine.errors import PROBE_NETWORK
 from .engine.stats import percentile
 from .models import (
     CheckResult,
@@ -153,9 +154,14 @@ def rollup_hours(start: datetime, end: datetime, *, now: datetime | None = None)
 @transaction.atomic
 def _rollup_hour(monitor_ids: list[int], hour: datetime, now: datetime) -> int:
     end = hour + HOUR
-    results = CheckResult.objects.filter(
-        monitor_id__in=monitor_ids, checked_at__gte=hour, checked_at__lt=end
-    ).values_list("monitor_id", "ok", "total_ms")
+    # Checks made while their probe had lost its network say nothing about the site.
+    results = (
+        CheckResult.objects.filter(
+            monitor_id__in=monitor_ids, checked_at__gte=hour, checked_at__lt=end
+        )
+        .exclude(error_kind=PROBE_NETWORK)
+        .values_list("monitor_id", "ok", "total_ms")
+    )
     checks: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     times: dict[int, list[int]] = defaultdict(list)
     for monitor_id, ok, total_ms in results.iterator(chunk_size=5000):
@@ -234,8 +240,13 @@ def month_bounds(year: int, month: int) -> Span:
 
 def monthly_uptime(site: Site, year: int, month: int, *, now: datetime | None = None):
     """Uptime of ``site`` in a calendar month by the accounting rule (see the module doc)."""
-    now = now or clock.now()
     start, end = month_bounds(year, month)
+    return uptime_between(site, start, end, now=now)
+
+
+def uptime_between(site: Site, start: datetime, end: datetime, *, now: datetime | None = None):
+    """Uptime of ``site`` over [start, end) (any span: a month, the last 30 days)."""
+    now = now or clock.now()
     monitors = list(site.monitors.filter(kind=Kind.HTTP).values_list("pk", "created_at"))
     if not monitors:
         return MonthlyUptime(start, end, 0.0, 0.0, 0)

@@ -3,9 +3,10 @@
 Client A (Alpha Bakery) and client B (Beta Dental) each get a ticket with a
 public attachment and an internal note with its own attachment, a site with a
 monitor and a widget, a portal article on a shelf of its own, a finalised
-statement and a sent monthly report. Every one of B's things carries a marker
-that no page shown to A's manager may contain, and the other way round;
-internal notes carry markers no client may ever see.
+statement, a sent monthly report and a status page (A's public, B's off).
+Every one of B's things carries a marker that no page shown to A's manager
+may contain, and the other way round; internal notes carry markers no client
+may ever see.
 
 The cast mirrors the root conftest (agent, admin, manager of A, contact of B),
 built once per module: the matrix asks hundreds of questions of the same world.
@@ -26,7 +27,7 @@ from caredesk.desk.models import CannedReply
 from caredesk.kb import actions as kb_actions
 from caredesk.kb.models import Article, Category, Status, Visibility
 from caredesk.lib import clock
-from caredesk.monitoring.models import Monitor, ProbeToken
+from caredesk.monitoring.models import Monitor, ProbeToken, StatusPage
 from caredesk.reports import actions as report_actions
 from caredesk.reports.models import Report, ReportState
 from caredesk.tickets import actions as ticket_actions
@@ -52,7 +53,9 @@ class Side:
     category: Category
     statement: Statement
     monitor: Monitor
+    heartbeat: Monitor  # pinged at /heartbeat/<token>/
     report: Report
+    status_page: StatusPage
     markers: list[str] = field(default_factory=list)
     note_markers: list[str] = field(default_factory=list)
 
@@ -108,6 +111,11 @@ def _side(key: str, name: str, domain: str, person: str, agent: User) -> Side:
         widget_origins=f"https://www.{domain}",
     )
     monitor = Monitor.objects.create(site=site, name=f"{tag}-monitor", url=site.url)
+    heartbeat = Monitor.objects.create(site=site, kind="heartbeat", name=f"{tag}-heartbeat")
+    # A's status page is public, B's switched off (the default).
+    status_page = StatusPage.objects.create(
+        organisation=organisation, key=f"{tag.lower()}-status", enabled=key == "a"
+    )
     ticket = ticket_actions.do_create_ticket(
         subject=f"{tag}-subject oven timer",
         body=f"{tag}-body the timer is wrong",
@@ -165,7 +173,9 @@ def _side(key: str, name: str, domain: str, person: str, agent: User) -> Side:
         category=category,
         statement=statement,
         monitor=monitor,
+        heartbeat=heartbeat,
         report=report,
+        status_page=status_page,
         markers=[
             name,
             email,

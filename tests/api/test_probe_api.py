@@ -215,3 +215,17 @@ def test_the_probe_endpoints_are_in_the_openapi_document(client):
     assert {"/api/v1/probe/monitors", "/api/v1/probe/results", "/api/v1/probe/heartbeat"} <= set(
         paths
     )
+
+
+def test_a_remote_probe_cut_off_says_so_and_its_results_do_not_count(probe, monitor):
+    answer = post(probe, "heartbeat", heartbeat(network="lost", network_detail="30 of 30 failed"))
+    assert answer.status_code == 200 and answer.json()["live_regions"] == []
+    assert Probe.objects.get().network_lost_at is not None
+    failed = result(monitor, ok=False, error_kind="connect", error="refused", network_lost=True)
+    assert (
+        post(probe, "results", {"region": "eu-central", "results": [failed]}).json()["saved"] == 1
+    )
+    monitor.refresh_from_db()
+    assert monitor.fail_streak == 0
+    assert CheckResult.objects.get().error_kind == "probe_network"
+    assert post(probe, "heartbeat", heartbeat(network="unsure")).status_code == 422

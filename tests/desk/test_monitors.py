@@ -81,3 +81,24 @@ def test_query_count_is_the_same_for_ten_monitors_and_two_thousand(desk, board):
     assert response.context["counts"]["total"] == 2000 + len(board["all"])
     last = desk.get("/monitors/?page=11").context["rows"]
     assert 0 < len(last) <= 200
+
+
+def test_warnings_show_beside_the_state_and_on_the_site_page(desk, board):
+    from caredesk.monitoring.models import MonitorWarning, WarningKind
+
+    up = board["up"]
+    MonitorWarning.objects.create(
+        monitor=up,
+        kind=WarningKind.CERT_EXPIRY,
+        opened_at=WEDNESDAY_9,
+        detail="the TLS certificate of shop.example expires in 9 days (warning below 14 days)",
+    )
+    response = desk.get("/monitors/")
+    row = next(r for r in response.context["rows"] if r["monitor"] == up)
+    assert row["status"] == "up"  # a warning is not an outage
+    assert row["monitor"].warning.startswith("the TLS certificate")
+    page = response.content.decode()
+    assert 'class="state warning"' in page
+    assert "The TLS certificate of shop.example expires in 9 days" in page
+    site_page = desk.get(f"/sites/{up.site_id}/").content.decode()
+    assert "The TLS certificate of shop.example expires in 9 days" in site_page

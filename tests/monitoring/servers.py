@@ -29,12 +29,26 @@ class Route:
     drop: bool = False  # close the connection without a word
 
 
+@dataclass
+class Seen:
+    """A request as the server received it."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: TargetServer
 
     def do_GET(self) -> None:
         self.server.requests.append(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        self.server.seen.append(Seen(self.command, self.path, headers, body))
         route = self.server.routes.get(self.path.split("?")[0], Route(status=404, body=b"nope"))
         if route.hang:
             self.server.release.wait(30)
@@ -47,6 +61,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._answer(route)
 
     do_HEAD = do_GET
+    do_POST = do_GET
 
     def _answer(self, route: Route) -> None:
         self.send_response(route.status)
@@ -80,6 +95,7 @@ class TargetServer(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.routes: dict[str, Route] = {}
         self.requests: list[str] = []
+        self.seen: list[Seen] = []
         self.connections = 0
         self.release = threading.Event()
         self.tls = tls

@@ -186,16 +186,18 @@ def test_a_certificate_for_another_name_fails_https(tls_servers, check):
     assert "Hostname mismatch" in outcome.error
 
 
-def test_a_tls_monitor_warns_before_the_certificate_expires(tls_servers, check):
+def test_a_certificate_close_to_expiry_is_up_with_its_days_left(tls_servers, check):
+    # Not an outage: the server turns cert_days into a warning (test_warnings.py).
     now = clock.now()
     server = tls_servers(
         "soon.test", not_before=now - 80 * DAY, not_after=now + 5 * DAY + timedelta(minutes=1)
     )
-    outcome = check(kind=Kind.TLS, host="soon.test", port=server.port, tls_min_days=14)
-    assert outcome.error_kind == "cert_expiry"
-    assert outcome.cert_days == 5
-    assert outcome.error == "the certificate expires in 5 day(s) (warning below 14)"
-    assert check(kind=Kind.TLS, host="soon.test", port=server.port, tls_min_days=3).ok
+    server.route("/shop")
+    outcome = check(kind=Kind.TLS, host="soon.test", port=server.port)
+    assert outcome.ok, outcome.error
+    assert (outcome.error_kind, outcome.cert_days) == ("", 5)
+    https = check(url=url(server, host="soon.test", scheme="https"))
+    assert https.ok and https.cert_days == 5
 
 
 def test_a_tls_monitor_reports_a_wrong_name(tls_servers, check):
@@ -216,3 +218,70 @@ def test_tcp_checks_are_guarded_too(web, check):
     outcome = check(kind=Kind.TCP, host="127.0.0.1", port=web.port, allow_private=False)
     assert outcome.error_kind == "private_address"
     assert web.connections == 0
+
+
+def test_a_post_sends_its_body_with_a_length_and_a_form_type(web, check):
+    web.route("/api/health")
+    outcome = check(url=url(web, "/api/health"), method="POST", body="probe=1&deep=yes")
+    assert outcome.ok, outcome.error
+    request = web.seen[-1]
+    assert (request.method, request.body) == ("POST", b"probe=1&deep=yes")
+    assert request.headers["content-type"] == "application/x-www-form-urlencoded"
+    assert request.headers["content-length"] == "16"
+
+
+def test_a_post_without_a_body_still_says_its_length(web, check):
+    web.route("/ping")
+    assert check(url=url(web, "/ping"), method="POST").ok
+    assert web.seen[-1].headers["content-length"] == "0"
+
+
+def test_request_headers_are_sent_and_may_replace_the_defaults(web, check):
+    web.route("/api/health")
+    headers = (("Content-Type", "application/json"), ("X-Api-Key", "k-123"), ("Accept", "x/y"))
+    assert check(url=url(web, "/api/health"), method="POST", body='{"a": 1}', headers=headers).ok
+    seen = web.seen[-1].headers
+    assert (seen["content-type"], seen["x-api-key"], seen["accept"]) == (
+        "application/json",
+        "k-123",
+        "x/y",
+    )
+    assert web.seen[-1].body == b'{"a": 1}'
+
+
+def test_basic_auth_is_sent_to_the_monitors_own_host(web, check):
+    web.route("/private", status=200)
+    outcome = check(url=url(web, "/private"), auth_user="monitor", auth_password="s3cret:x")
+    assert outcome.ok
+    assert web.seen[-1].headers["authorization"] == "Basic bW9uaXRvcjpzM2NyZXQ6eA=="
+
+
+def test_credentials_and_headers_do_not_follow_a_redirect_to_another_host(web, check):
+    other = f"http://other.test:{web.port}/landing"
+    web.route("/private", status=302, headers={"Location": other})
+    web.route("/landing")
+    outcome = check(
+        url=url(web, "/private"),
+        method="POST",
+        body="secret=1",
+        headers=(("X-Api-Key", "k-123"),),
+        auth_user="monitor",
+        auth_password="pw",
+    )
+    assert outcome.ok, outcome.error
+    first, second = web.seen[-2:]
+    assert first.headers["authorization"].startswith("Basic ")
+    assert first.headers["x-api-key"] == "k-123" and first.body == b"secret=1"
+    # 302 after POST becomes a GET; and other.test is another origin: nothing of ours goes.
+    assert second.method == "GET"
+    assert "authorization" not in second.headers and "x-api-key" not in second.headers
+    assert second.body == b""
+
+
+def test_a_307_keeps_the_post_and_its_body_on_the_same_host(web, check):
+    web.route("/old", status=307, headers={"Location": "/new"})
+    web.route("/new")
+    assert check(url=url(web, "/old"), method="POST", body="a=1", auth_user="u").ok
+    last = web.seen[-1]
+    assert (last.method, last.path, last.body) == ("POST", "/new", b"a=1")
+    assert last.headers["authorization"] == "Basic dTo="

@@ -51,7 +51,7 @@ def test_every_bad_row_is_reported_by_line_and_nothing_is_imported(site_a, org_a
         "https://alpha.example/x,Nobody,,60",
         "",
         "https://alpha.example/y,Alpha shop,,10",
-        "https://alpha.example/z,Alpha shop,dns,60",
+        "https://alpha.example/z,Alpha shop,smtp,60",
         "alpha.example,Alpha shop,tcp,60",
         "https://alpha.example/ok,Alpha shop,,60",
         "https://twin1.example/,Twin,,60",
@@ -61,7 +61,7 @@ def test_every_bad_row_is_reported_by_line_and_nothing_is_imported(site_a, org_a
     assert report.errors == [
         (3, "site 'Nobody' does not exist (import sites first)"),
         (5, "interval_seconds: Ensure this value is greater than or equal to 30."),
-        (6, "kind must be one of http, tls, tcp"),
+        (6, "kind must be one of http, tls, tcp, dns, heartbeat"),
         (7, "a TCP monitor needs host:port, not 'alpha.example'"),
         (8, "duplicate of line 2"),
         (9, "several sites are called 'Twin'; use the site id or organisation"),
@@ -106,3 +106,23 @@ def test_a_row_may_set_how_many_regions_must_agree(site_a):
         csv("url,site,quorum", "https://alpha.example/,Alpha shop,11"), dry_run=False
     )
     assert not bad.ok
+
+
+def test_dns_records_and_heartbeats_come_in_by_csv_too(site_a):
+    data = csv(
+        "site,kind,url,record_type,expected_values,name,key,interval,grace",
+        "Alpha shop,dns,https://alpha.example/,A,192.0.2.1,,,,",
+        "Alpha shop,dns,alpha.example,MX,10 mx.alpha.example,,,,",
+        "Alpha shop,heartbeat,,,,Nightly export,,,",
+        "Alpha shop,heartbeat,,,,Backup,backup,2592000,172800",
+    )
+    report = import_monitors(data, dry_run=False)
+    assert report.ok, report.errors
+    assert report.created == 4
+    a_record = Monitor.objects.get(kind=Kind.DNS, record_type="A")
+    assert (a_record.host, a_record.expected_values) == ("alpha.example", "192.0.2.1")
+    nightly = Monitor.objects.get(name="Nightly export")
+    assert (nightly.kind, nightly.interval_seconds) == (Kind.HEARTBEAT, 86400)  # daily by default
+    backup = Monitor.objects.get(key="backup")
+    assert (backup.interval_seconds, backup.grace_seconds) == (2592000, 172800)
+    assert import_monitors(data, dry_run=False).unchanged == 4

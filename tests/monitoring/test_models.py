@@ -64,3 +64,60 @@ def test_targets_read_well(site_a):
     tcp = Monitor(site=site_a, kind=Kind.TCP, host="alpha.example", port=22)
     assert tcp.target == "alpha.example:22"
     assert str(tcp) == "Alpha shop – TCP port alpha.example:22"
+
+
+@pytest.mark.parametrize(
+    ("fields", "error_field"),
+    [
+        ({"body": "a=1"}, "body"),  # a GET sends no body
+        ({"request_headers": "X-Token abc"}, "request_headers"),
+        ({"request_headers": "Content-Length: 5"}, "request_headers"),
+        ({"auth_password": "pw"}, "auth_user"),
+        ({"auth_user": "a:b"}, "auth_user"),
+    ],
+)
+def test_bad_http_options_are_refused(site_a, fields, error_field):
+    monitor = Monitor(site=site_a, kind=Kind.HTTP, url="https://alpha.example/", **fields)
+    with pytest.raises(ValidationError) as caught:
+        monitor.full_clean()
+    assert error_field in caught.value.message_dict
+
+
+def test_secrets_of_a_monitor_are_encrypted_at_rest(site_a):
+    from django.db import connection
+
+    monitor = Monitor(
+        site=site_a,
+        kind=Kind.HTTP,
+        url="https://alpha.example/private",
+        method="POST",
+        body="a=1",
+        request_headers="X-Api-Key: key-in-clear",
+        auth_user="monitor",
+        auth_password="password-in-clear",
+    )
+    monitor.full_clean()
+    monitor.save()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT request_headers, auth_password FROM monitoring_monitor WHERE id = %s",
+            [monitor.pk],
+        )
+        headers, password = cursor.fetchone()
+    assert "key-in-clear" not in headers and "password-in-clear" not in password
+    fresh = Monitor.objects.get(pk=monitor.pk)
+    assert (fresh.request_headers, fresh.auth_password) == (
+        "X-Api-Key: key-in-clear",
+        "password-in-clear",
+    )
+
+
+def test_a_form_saved_after_a_ping_keeps_the_ping(site_a):
+    from caredesk.monitoring import heartbeats
+
+    form_copy = Monitor.objects.create(site=site_a, kind=Kind.HEARTBEAT, name="Cron")
+    heartbeats.ping(form_copy, agent="cron")
+    form_copy.name = "Nightly cron"
+    form_copy.save()
+    fresh = Monitor.objects.get(pk=form_copy.pk)
+    assert fresh.last_ping_source == "cron" and fresh.name == "Nightly cron"

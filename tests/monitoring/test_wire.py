@@ -36,7 +36,6 @@ def test_a_monitor_survives_the_trip_whole():
         keyword_absent=True,
         max_response_ms=900,
         follow_redirects=False,
-        tls_min_days=21,
         allow_private=True,
         recheck_seconds=10.0,
         policy=Policy(3, 2),
@@ -48,10 +47,45 @@ def test_a_monitor_survives_the_trip_whole():
     assert back == replace(spec, health=Health(State.DOWN, T, 3, 1, T, T))
 
 
+def test_http_options_and_dns_settings_survive_the_trip():
+    http = MonitorSpec(
+        id=8,
+        url="https://shop.example/api",
+        method="POST",
+        body='{"ping": true}',
+        headers=(("Content-Type", "application/json"), ("X-Token", "abc")),
+        auth_user="monitor",
+        auth_password="s3cret:with colon",
+    )
+    assert spec_from_json(through_json(spec_to_json(http))) == http
+    record = MonitorSpec(
+        id=9,
+        kind=Kind.DNS,
+        host="shop.example",
+        record_type="MX",
+        expected_values=("10 mx1.shop.example", "mx2.shop.example"),
+        nameserver="192.0.2.53:5353",
+    )
+    assert spec_from_json(through_json(spec_to_json(record))) == record
+
+
+def test_older_probes_are_told_never_to_fail_an_expiring_certificate():
+    # Probes from before warnings failed below tls_min_days; the server now warns instead.
+    assert spec_to_json(MonitorSpec(id=1, kind=Kind.TLS, host="a.example"))["tls_min_days"] == 0
+
+
+def test_a_monitor_from_an_older_server_reads_with_the_defaults():
+    data = spec_to_json(MonitorSpec(id=3, url="https://a.example/"))
+    for name in ("body", "headers", "auth_user", "auth_password", "record_type"):
+        del data[name]
+    del data["expected_values"], data["nameserver"]
+    assert spec_from_json(through_json(data)) == MonitorSpec(id=3, url="https://a.example/")
+
+
 @pytest.mark.parametrize(
     "change",
     [
-        {"kind": "dns"},
+        {"kind": "smtp"},
         {"interval": "soon"},
         {"expected_status": [[200]]},
         {"health": {"state": "up"}},

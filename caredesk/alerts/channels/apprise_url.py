@@ -45,7 +45,12 @@ class AppriseChannel(Channel):
             raise PermanentError(str(error)) from None
         if not len(sender):
             raise PermanentError("no Apprise URL in the channel")
-        kind = apprise.NotifyType.FAILURE if notice.down else apprise.NotifyType.SUCCESS
+        if notice.down:
+            kind = apprise.NotifyType.FAILURE
+        elif notice.warnings:
+            kind = apprise.NotifyType.WARNING
+        else:
+            kind = apprise.NotifyType.SUCCESS
         result = sender.notify(
             notice.text,
             title=notice.subject,

@@ -31,6 +31,7 @@ class Notice:
     html: str
     down: int  # monitors down in it
     up: int  # monitors back up in it
+    warnings: int = 0  # warnings in it (trouble coming, not an outage)
 
 
 class Channel:

@@ -11,13 +11,13 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from . import http, net
+from . import http, net, records
 from .errors import (
     INTERNAL,
-    CertificateExpiring,
     CheckFailed,
     KeywordMismatch,
     StatusUnexpected,
+    TlsFailed,
     TooSlow,
 )
 from .spec import Kind, MonitorSpec, Outcome, Phases, status_text
@@ -98,10 +98,10 @@ async def check_tls(
     finally:
         net.close(writer)
     outcome.cert_days = days
-    if days is not None and days < spec.tls_min_days:
-        raise CertificateExpiring(
-            f"the certificate expires in {days} day(s) (warning below {spec.tls_min_days})"
-        )
+    # Close to expiry is a warning, raised by the server from cert_days; only an
+    # expired certificate is an outage (the handshake normally refuses it already).
+    if days is not None and days < 0:
+        raise TlsFailed(f"the certificate expired {-days} day(s) ago")
 
 
 async def check_tcp(
@@ -118,8 +118,15 @@ async def check_tcp(
     net.close(writer)
 
 
+async def check_dns(
+    spec: MonitorSpec, context: net.CheckContext, phases: Phases, outcome: Outcome
+) -> None:
+    await records.check_record(spec, phases, outcome)
+
+
 KINDS: dict[Kind, Callable[[MonitorSpec, net.CheckContext, Phases, Outcome], Awaitable[None]]] = {
     Kind.HTTP: check_http,
     Kind.TLS: check_tls,
     Kind.TCP: check_tcp,
+    Kind.DNS: check_dns,
 }

@@ -2,7 +2,8 @@
 
     CheckFailed                      (kind)
     ├── Unreachable
-    │   ├── DnsFailed                "dns"              the name does not resolve
+    │   ├── DnsFailed                "dns"              the name does not resolve (NXDOMAIN,
+    │   │                                               SERVFAIL, no nameserver answered)
     │   ├── AddressRefused           "private_address"  the guard refused every address
     │   ├── ConnectFailed            "connect"          refused, reset, unreachable
     │   └── CheckTimedOut            "timeout"          no complete answer within the timeout
@@ -13,10 +14,13 @@
         ├── StatusUnexpected         "status"
         ├── KeywordMismatch          "keyword"
         ├── TooSlow                  "slow"
-        └── CertificateExpiring      "cert_expiry"
+        └── RecordMismatch           "record"           no such DNS record, or a value missing
 
 ``kind`` is what a result row stores (short, stable, filterable); the message
-is for people. Anything else raised during a check is a bug in the engine,
+is for people. A certificate close to expiry is not a failure: the check
+records its days left and the server raises a warning (see
+:mod:`caredesk.monitoring.monitor_warnings`); an expired one fails the TLS
+handshake. Anything else raised during a check is a bug in the engine,
 recorded as kind "internal" rather than allowed to stop the probe.
 """
 
@@ -73,8 +77,14 @@ class TooSlow(ExpectationFailed):
     kind = "slow"
 
 
-class CertificateExpiring(ExpectationFailed):
-    kind = "cert_expiry"
+class RecordMismatch(ExpectationFailed):
+    kind = "record"
 
 
 INTERNAL = "internal"
+
+# The failures a probe sees when its own network is gone: every site at once.
+NETWORK_KINDS = frozenset({DnsFailed.kind, ConnectFailed.kind, CheckTimedOut.kind})
+# What the server stores as a failure's kind when the probe said it had lost its
+# network at the time: kept as history, never counted against the site.
+PROBE_NETWORK = "probe_network"

@@ -11,6 +11,7 @@ longer argument.
 from __future__ import annotations
 
 import asyncio
+import base64
 import ssl
 from dataclasses import dataclass, field
 from urllib.parse import quote, urljoin, urlsplit
@@ -24,6 +25,7 @@ BODY_LIMIT = 1024 * 1024  # bytes read at most: enough for any keyword a page sh
 MAX_HEADERS = 100
 READ_SIZE = 64 * 1024
 USER_AGENT = "caredesk-monitor/1 (uptime check)"
+FORM = "application/x-www-form-urlencoded"  # a body's type unless a header says otherwise
 
 
 @dataclass(slots=True)
@@ -38,10 +40,11 @@ class Response:
 async def fetch(spec: MonitorSpec, context: net.CheckContext, phases: Phases) -> Response:
     """The final response for ``spec.url``, following redirects as the monitor says."""
     url, method = spec.url, spec.method
+    home = parse_target(url).origin
     seen = {url}
     cert_days: int | None = None
     for _ in range(spec.max_redirects + 1):
-        response = await exchange(method, url, spec, context, phases)
+        response = await exchange(method, url, spec, context, phases, home=home)
         if response.cert_days is not None:
             days = response.cert_days
             cert_days = days if cert_days is None else min(cert_days, days)
@@ -73,6 +76,10 @@ class Target:
     host_header: str
     path: str
 
+    @property
+    def origin(self) -> tuple[bool, str, int]:
+        return self.tls, self.host, self.port
+
 
 def parse_target(url: str) -> Target:
     """Where to connect and what to ask for; raises ProtocolFailed for an unusable URL."""
@@ -98,10 +105,21 @@ def parse_target(url: str) -> Target:
 
 
 async def exchange(
-    method: str, url: str, spec: MonitorSpec, context: net.CheckContext, phases: Phases
+    method: str,
+    url: str,
+    spec: MonitorSpec,
+    context: net.CheckContext,
+    phases: Phases,
+    *,
+    home: tuple[bool, str, int] | None = None,
 ) -> Response:
-    """One request and its response, on a connection of its own."""
+    """One request and its response, on a connection of its own.
+
+    The monitor's headers, basic auth and body go only to ``home``, the origin
+    of its own URL: a redirect to another host must not carry its credentials.
+    """
     target = parse_target(url)
+    own = home is None or target.origin == home
     reader, writer = await net.open_stream(
         target.host,
         target.port,
@@ -114,7 +132,7 @@ async def exchange(
         response = Response(status=0, url=url)
         if target.tls:
             response.cert_days = net.cert_days_left(writer, context.wall())
-        writer.write(_request(method, target))
+        writer.write(_request(method, target, spec if own else None))
         phases.begin("first_byte")
         response.status = await _status(reader)
         phases.end("first_byte")
@@ -134,15 +152,30 @@ async def exchange(
         net.close(writer)
 
 
-def _request(method: str, target: Target) -> bytes:
-    return (
-        f"{method} {target.path} HTTP/1.1\r\n"
-        f"Host: {target.host_header}\r\n"
-        f"User-Agent: {USER_AGENT}\r\n"
-        "Accept: */*\r\n"
-        "Accept-Encoding: identity\r\n"
-        "Connection: close\r\n\r\n"
-    ).encode("ascii")
+def _request(method: str, target: Target, spec: MonitorSpec | None) -> bytes:
+    """The request's bytes; ``spec`` brings the monitor's own headers, auth and body."""
+    own = dict(spec.headers) if spec is not None else {}
+    named = {name.lower() for name in own}
+    lines = [f"{method} {target.path} HTTP/1.1", f"Host: {target.host_header}"]
+    if "user-agent" not in named:
+        lines.append(f"User-Agent: {USER_AGENT}")
+    if "accept" not in named:
+        lines.append("Accept: */*")
+    if "accept-encoding" not in named:
+        lines.append("Accept-Encoding: identity")  # a keyword is looked for in plain bytes
+    lines += [f"{name}: {value}" for name, value in own.items()]
+    if spec is not None and spec.auth_user and "authorization" not in named:
+        pair = f"{spec.auth_user}:{spec.auth_password}".encode()
+        lines.append(f"Authorization: Basic {base64.b64encode(pair).decode('ascii')}")
+    body = b""
+    if method == "POST":
+        body = spec.body.encode() if spec is not None else b""
+        if body and "content-type" not in named:
+            lines.append(f"Content-Type: {FORM}")
+        lines.append(f"Content-Length: {len(body)}")
+    lines.append("Connection: close")
+    # Header values are Latin-1 on the wire; anything else is sent as UTF-8 bytes.
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8") + body
 
 
 async def _line(reader: asyncio.StreamReader) -> bytes:

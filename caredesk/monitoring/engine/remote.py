@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 
 from .api import ApiStore
 from .limits import concurrency_budget, raise_fd_limit
+from .netwatch import NetworkConfig
 from .runner import Engine, EngineConfig
 from .store import StoreRefused, caredesk_version
 
@@ -78,7 +79,11 @@ def main(argv: Sequence[str], environ: Mapping[str, str] | None = None) -> int:
     )
     fd_limit = raise_fd_limit()
     region = args.region[:32]
-    config = EngineConfig(region=region, concurrency=concurrency_budget(args.concurrency, fd_limit))
+    config = EngineConfig(
+        region=region,
+        concurrency=concurrency_budget(args.concurrency, fd_limit),
+        network=NetworkConfig(canary_url=environ.get("CAREDESK_PROBE_CANARY_URL", "")),
+    )
     try:
         store = ApiStore(args.server, args.token, region, version=caredesk_version())
     except ValueError as error:

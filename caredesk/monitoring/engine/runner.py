@@ -13,6 +13,12 @@ Five coroutines share one event loop:
   failure, or a recovery, that needs confirming);
 - **heartbeats** and a once-a-minute summary line report on the probe.
 
+Every result also goes past a :class:`~.netwatch.NetworkWatch`: when nearly
+every check fails with network errors at once, the probe has lost its own
+network, not every site. It says so in its heartbeat, marks what it sends
+(``Outcome.network_lost``: history, never counted), and stops re-checking
+until its checks pass again.
+
 Scheduling uses the monotonic clock (a wall-clock jump must not bunch or skip
 checks); timestamps in results use the wall clock.
 """
@@ -27,7 +33,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from caredesk.lib import clock, netguard
@@ -35,6 +41,7 @@ from caredesk.monitoring.state import Health, advance
 
 from . import net
 from .checks import CheckFunction, run_check
+from .netwatch import NetworkConfig, NetworkWatch, network_failure
 from .schedule import Schedule, spread
 from .spec import MonitorSpec, Outcome
 from .stats import Stats
@@ -59,6 +66,7 @@ class EngineConfig:
     stop_grace_seconds: float = 5.0  # checks under way get this long to finish on stop
     max_waiting_results: int = 200_000  # beyond this, the oldest unsaved results are dropped
     dns_threads: int = 32
+    network: NetworkConfig = field(default_factory=NetworkConfig)  # when the probe is cut off
 
 
 @dataclass(slots=True)
@@ -106,12 +114,20 @@ class Engine:
         self._sleeping_until = math.inf
         self._store_failing = False
         self.started_at = wall()
+        self.watch = NetworkWatch(self.config.network)
+        self.network_lost_since: datetime | None = None
+        self.network_detail = ""
+        self._canary: asyncio.Task[None] | None = None
+        self._canary_at = -math.inf  # monotonic time of the reference URL's last answer
+        self._canary_ok = True
+        self._canary_error = ""
 
     # -- running and stopping ---------------------------------------------------------------
 
     async def run(self, stop: asyncio.Event) -> None:
         """Check until ``stop`` is set, then finish cleanly (see :meth:`_shutdown`)."""
         self._wake = asyncio.Event()
+        self._beat = asyncio.Event()  # set: send a heartbeat now (the network came or went)
         self._slots = asyncio.Semaphore(self.config.concurrency)
         self.started_at = self.wall()
         if not await self._first_load(stop):
@@ -144,9 +160,10 @@ class Engine:
         writer: asyncio.Task[None],
         stopper: asyncio.Task[bool],
     ) -> None:
-        for task in [*loops, stopper]:
+        canary = [self._canary] if self._canary is not None else []
+        for task in [*loops, stopper, *canary]:
             task.cancel()
-        await asyncio.gather(*loops, stopper, return_exceptions=True)
+        await asyncio.gather(*loops, stopper, *canary, return_exceptions=True)
         if self._inflight:
             _, late = await asyncio.wait(self._inflight, timeout=self.config.stop_grace_seconds)
             for task in late:
@@ -252,8 +269,8 @@ class Engine:
         tracked.recheck_served = requested
         # Not compared with this probe's own last check: that would compare two
         # machines' clocks. One extra check per request is cheap.
-        if tracked.running:
-            return  # the check under way answers it
+        if tracked.running or self.network_lost_since is not None:
+            return  # the check under way answers it; a probe cut off cannot
         self.stats.rechecks += 1
         self.schedule.plan(monitor_id, now)
 
@@ -311,6 +328,10 @@ class Engine:
             self._slots.release()
         outcome.lag_ms = max(0, round((started - due) * 1000))
         self.stats.record(outcome)
+        self.watch.record(outcome)
+        self._judge_network()
+        if self.network_lost_since is not None:
+            outcome.network_lost = True
         if not tracked.removed:
             self._plan_next(tracked, outcome)
         self._results.append(outcome)
@@ -320,7 +341,8 @@ class Engine:
 
     def _plan_next(self, tracked: Tracked, outcome: Outcome) -> None:
         spec = tracked.spec
-        tracked.health, _ = advance(tracked.health, outcome.ok, outcome.checked_at, spec.policy)
+        if not outcome.network_lost:
+            tracked.health, _ = advance(tracked.health, outcome.ok, outcome.checked_at, spec.policy)
         now = self.monotonic()
         if tracked.changed:
             tracked.changed = False
@@ -328,8 +350,9 @@ class Engine:
                 spec.id, min(spec.interval, self.config.change_spread_seconds)
             )
             due = tracked.slot
-        elif tracked.health.pending:
-            # Confirming a change: check again soon rather than a whole interval later.
+        elif tracked.health.pending and self.network_lost_since is None:
+            # Confirming a change: check again soon rather than a whole interval later
+            # (not while cut off: a re-check could only fail the same way).
             due = min(tracked.slot, now + min(spec.recheck_seconds, spec.interval))
         else:
             due = tracked.slot
@@ -337,6 +360,76 @@ class Engine:
         outcome.next_check_at = self.wall() + timedelta(seconds=due - now)
         if due < self._sleeping_until:
             self._wake.set()
+
+    # -- the probe's own network ---------------------------------------------------------
+
+    def _judge_network(self) -> None:
+        """Decide, after each check, whether the probe has (still) lost its own network."""
+        watch, canary_url = self.watch, self.config.network.canary_url
+        canary = self._canary_verdict()
+        if self.network_lost_since is None:
+            if not watch.suspect():
+                return
+            if canary_url and canary is None:
+                self._start_canary()  # decide when the reference URL has answered
+                return
+            if canary:
+                return  # the reference URL answers: the sites really are down
+            self._lose_network()
+        elif watch.clear() or canary is True:
+            self._regain_network()
+        elif canary_url and canary is None:
+            self._start_canary()
+
+    def _canary_verdict(self) -> bool | None:
+        """The reference URL's last answer while still fresh; None when there is none."""
+        if not self.config.network.canary_url:
+            return None
+        if self.monotonic() - self._canary_at > self.config.network.canary_every:
+            return None
+        return self._canary_ok
+
+    def _start_canary(self) -> None:
+        if self._canary is None or self._canary.done():
+            self._canary = asyncio.create_task(self._run_canary(), name="canary")
+
+    async def _run_canary(self) -> None:
+        network = self.config.network
+        # The admin's own setting, not a client's: the private-address guard is not needed.
+        spec = MonitorSpec(
+            id=0, url=network.canary_url, timeout=network.canary_timeout, allow_private=True
+        )
+        outcome = await self._check(spec, self.context)
+        self._canary_at = self.monotonic()
+        self._canary_ok = outcome.ok
+        self._canary_error = f"{outcome.error_kind}: {outcome.error}" if not outcome.ok else ""
+        self._judge_network()
+
+    def _lose_network(self) -> None:
+        self.network_lost_since = self.wall()
+        detail = self.watch.describe()
+        if self.config.network.canary_url:
+            detail += f"; the reference URL failed too ({self._canary_error[:200]})"
+        self.network_detail = detail
+        # Results still waiting to be sent were part of what gave it away.
+        for waiting in self._results:
+            if network_failure(waiting):
+                waiting.network_lost = True
+        self.stats.network_losses += 1
+        logger.warning(
+            "probe %s lost its network: %s; its failures do not count until it is back",
+            self.config.region,
+            detail,
+        )
+        self._beat.set()
+
+    def _regain_network(self) -> None:
+        since = self.network_lost_since
+        self.network_lost_since = None
+        self.network_detail = ""
+        seconds = (self.wall() - since).total_seconds() if since else 0.0
+        logger.warning("probe %s has its network back after %.0f s", self.config.region, seconds)
+        self._beat.set()
 
     # -- results ----------------------------------------------------------------------------
 
@@ -346,9 +439,15 @@ class Engine:
             await self._flush()
 
     async def _flush(self) -> bool:
-        """Write every waiting result; False if the store refused (they stay queued)."""
-        while self._results:
-            size = min(len(self._results), self.config.batch_size)
+        """Write the results waiting now; False if the store refused (they stay queued).
+
+        Results that arrive while it writes wait for the next flush: chasing them
+        would write a stream of tiny batches, each paying a whole batch's queries.
+        """
+        waiting = len(self._results)
+        while waiting > 0 and self._results:
+            size = min(waiting, len(self._results), self.config.batch_size)
+            waiting -= size
             batch = [self._results.popleft() for _ in range(size)]
             try:
                 await self.store.save_results(batch)
@@ -367,11 +466,16 @@ class Engine:
 
     async def _heartbeats(self) -> None:
         while True:
+            self._beat.clear()
             try:
                 await self.store.heartbeat(self.status())
             except Exception:
                 logger.warning("heartbeat failed", exc_info=True)
-            await asyncio.sleep(self.config.heartbeat_seconds)
+            try:
+                async with asyncio.timeout(self.config.heartbeat_seconds):
+                    await self._beat.wait()
+            except TimeoutError:
+                pass
 
     async def _summaries(self) -> None:
         seconds = self.config.summary_seconds
@@ -381,7 +485,7 @@ class Engine:
             logger.info(
                 "probe %s: %d checks (%d failed) in %gs, lag p50 %d ms p99 %d ms; "
                 "%d monitors, %d in flight, %d results waiting, %d slots missed, "
-                "%d re-checks for other regions",
+                "%d re-checks for other regions%s",
                 self.config.region,
                 window.checks,
                 window.failures,
@@ -393,6 +497,7 @@ class Engine:
                 len(self._results),
                 self.stats.missed,
                 self.stats.rechecks,
+                "; NETWORK LOST" if self.network_lost_since is not None else "",
             )
 
     def status(self, *, stopping: bool = False) -> ProbeStatus:
@@ -410,4 +515,6 @@ class Engine:
             waiting_results=len(self._results),
             stopping=stopping,
             rechecks=self.stats.rechecks,
+            network="lost" if self.network_lost_since is not None else "ok",
+            network_detail=self.network_detail[:300],
         )

@@ -33,6 +33,7 @@ class Stats:
         self.missed = 0  # regular slots skipped: the probe was a whole interval behind
         self.dropped = 0  # results thrown away because the store was away too long
         self.rechecks = 0  # checks run early because another region asked
+        self.network_losses = 0  # times the probe found itself cut off from the network
         self.last = Window(0.0, 0, 0, 0, 0)
         self._lags: list[int] = []
         self._failures = 0

@@ -55,6 +55,8 @@ class ProbeStatus:
     waiting_results: int
     stopping: bool = False
     rechecks: int = 0  # checks run early because another region asked
+    network: str = "ok"  # "lost": (nearly) every check fails with network errors
+    network_detail: str = ""  # why, for people
 
 
 def caredesk_version() -> str:

@@ -16,6 +16,7 @@ from django.core.management.base import BaseCommand
 
 from caredesk.monitoring.engine import Engine, EngineConfig, remote
 from caredesk.monitoring.engine.limits import concurrency_budget, raise_fd_limit
+from caredesk.monitoring.engine.netwatch import NetworkConfig
 from caredesk.monitoring.store import DbStore
 
 logger = logging.getLogger("caredesk.probe")
@@ -59,7 +60,9 @@ class Command(BaseCommand):
             sys.exit(remote.main(argv))
         fd_limit = raise_fd_limit()
         config = EngineConfig(
-            region=region[:32], concurrency=concurrency_budget(concurrency, fd_limit)
+            region=region[:32],
+            concurrency=concurrency_budget(concurrency, fd_limit),
+            network=NetworkConfig(canary_url=settings.CAREDESK_PROBE_CANARY_URL or ""),
         )
         if config.concurrency < concurrency:
             logger.warning(
