@@ -15,6 +15,11 @@ signals and lets higher layers add health checks. This module is that bridge:
   and an SLA, and repeated failures (a scheduled backup is tried three times)
   add notes to it instead of filling inboxes. Backups made before an update run
   or a restore are left out: that run's own outcome says it;
+- a verified backup pings the site's "backup" heartbeat (made on the first
+  scheduled backup, expecting one every scheduled period, a day's grace): a
+  schedule that stops running, or keeps failing, is called late and then
+  down like a client's own cron job. Backups by hand ping it only once the
+  site has one;
 - after updates and restores, the site's enabled HTTP monitors that are up are
   each asked once with their expectations (status, keyword; not their
   response-time limit: a site is slow right after an update while its caches
@@ -30,6 +35,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import replace
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
@@ -50,6 +56,7 @@ from caredesk.maintenance.models import (
     StepState,
     UpdateRun,
 )
+from caredesk.monitoring import heartbeats
 from caredesk.monitoring.engine import net
 from caredesk.monitoring.engine.checks import run_check
 from caredesk.monitoring.models import Kind, Monitor
@@ -255,6 +262,23 @@ def backup_failed(sender, backup: Backup, site: Site, summary: str, **kwargs):
         staff_note=f"Backup: {admin_url('backup', backup.pk)}",
         again=f"Backup #{backup.pk} (attempt {backup.attempt}) failed too: "
         f"{backup.error or summary}",
+    )
+
+
+BACKUP_GRACE = timedelta(days=1)  # a failed scheduled backup is tried 3 times, 6 hours apart
+
+
+@receiver(signals.backup_succeeded, dispatch_uid="alerts.upkeep.backup_succeeded")
+def backup_succeeded(sender, backup: Backup, site: Site, every: timedelta | None, **kwargs):
+    if every is None and not Monitor.objects.filter(site=site, key=heartbeats.BACKUP).exists():
+        return  # backups by hand only: nothing to expect on a schedule
+    heartbeats.ping_site(
+        site,
+        heartbeats.BACKUP,
+        at=backup.taken_at,
+        agent=f"caredesk backup #{backup.pk}",
+        every=every or timedelta(days=30),
+        grace=BACKUP_GRACE,
     )
 
 

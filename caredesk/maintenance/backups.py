@@ -435,6 +435,12 @@ class BackupRunner(runs.Runner):
                         changes["next_backup_at"] = due
                 if changes:
                     SiteMaintenance.objects.filter(pk=rules.pk).update(**changes)
+                every = timedelta(days=rules.backup_days) if rules.backup_days else None
+                transaction.on_commit(
+                    lambda: signals.backup_succeeded.send_robust(
+                        sender=Backup, backup=backup, site=backup.site, every=every
+                    )
+                )
                 return
             summary = runs.describe_failure(failed[0])
             self.close(JobState.FAILED, summary)

@@ -17,6 +17,11 @@ stop the others or the run.
 - ``backup_failed(sender=Backup, backup=Backup, site=Site, summary=str)``: a
   backup (scheduled, by hand, before updates or before a restore) ended
   without a stored and verified copy; ``backup.error`` says which step failed.
+- ``backup_succeeded(sender=Backup, backup=Backup, site=Site, every=timedelta |
+  None)``: a backup was stored and verified; ``every`` is the site's backup
+  schedule (None when backups are taken only by hand). A receiver above this
+  app pings the site's backup heartbeat with it, so a schedule that stops
+  running is called late like a client's own cron job.
 - ``restore_finished(sender=BackupRestore, restore=BackupRestore, site=Site,
   ok=bool, ticket_number=int | None, summary=str)``: a restore ended, well or
   not; ``site`` is where it was restored (the backup's site or a staging
@@ -30,4 +35,5 @@ from django.dispatch import Signal
 update_failed = Signal()
 finding_raised = Signal()
 backup_failed = Signal()
+backup_succeeded = Signal()
 restore_finished = Signal()

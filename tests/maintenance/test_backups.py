@@ -288,3 +288,37 @@ def test_an_update_run_stops_before_updating_if_its_full_backup_fails_then_resum
     resumed = Backup.objects.get(update_run=run)  # the same backup, finished: not a second
     assert (resumed.pk, resumed.attempt, resumed.state) == (failed.pk, 2, JobState.SUCCEEDED)
     assert companion.routes().count("/backup") == 1  # the items' backup was not made again
+
+
+def test_a_verified_scheduled_backup_pings_the_sites_backup_heartbeat(
+    site, restic_repo, django_capture_on_commit_callbacks
+):
+    from caredesk.monitoring.models import HeartbeatPing, Kind, Monitor
+
+    with django_capture_on_commit_callbacks(execute=True):
+        backup = backup_of(site, trigger=BackupTrigger.SCHEDULE)
+
+    assert backup.state == JobState.SUCCEEDED, backup.error
+    heartbeat = Monitor.objects.get(site=site, key="backup")
+    assert heartbeat.kind == Kind.HEARTBEAT
+    assert heartbeat.interval_seconds == 30 * 86400  # the site's schedule
+    assert heartbeat.grace_seconds == 86400
+    [ping] = HeartbeatPing.objects.filter(monitor=heartbeat)
+    assert ping.at == backup.taken_at and f"backup #{backup.pk}" in ping.agent
+    # Judged late a schedule's period after this backup, down a day later.
+    assert heartbeat.next_check_at == backup.taken_at + timedelta(days=30)
+
+
+def test_a_backup_by_hand_makes_no_heartbeat_where_none_is_scheduled(
+    site, restic_repo, django_capture_on_commit_callbacks
+):
+    from caredesk.monitoring.models import Monitor
+
+    rules = SiteMaintenance.objects.get_or_create(site=site)[0]
+    rules.backup_days = 0
+    rules.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        backup = backup_of(site, trigger=BackupTrigger.MANUAL)
+
+    assert backup.state == JobState.SUCCEEDED, backup.error
+    assert not Monitor.objects.filter(site=site, key="backup").exists()
