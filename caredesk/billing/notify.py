@@ -42,7 +42,8 @@ def send_pending() -> int:
         Q(claimed_at=None) | Q(claimed_at__lt=now - STALE_CLAIM)
     )
     sent = 0
-    for pk in pending.values_list("pk", flat=True)[:500]:
+    # Oldest first: "80 % used" reaches the manager before "used up".
+    for pk in pending.order_by("pk").values_list("pk", flat=True)[:500]:
         claimed = (
             BillingWarning.objects.filter(pk=pk, sent_at=None)
             .filter(Q(claimed_at=None) | Q(claimed_at__lt=now - STALE_CLAIM))

@@ -49,7 +49,8 @@ def test_client_sla_figures_are_exactly_the_sla_report_summary(facts, org_a):
     assert timedelta(seconds=support["median_first_response"]) == expected.median_first_response
 
 
-def test_hours_are_the_billing_rules_classification_with_the_plans_words(facts):
+def test_hours_are_the_billing_rules_classification_with_the_plans_words(facts, october):
+    checkout = october["tickets"]["checkout"].number
     hours = facts["hours"]
     assert hours["plan"] == "KIJO Care"
     assert hours["period_label"] == "October 2026"
@@ -58,7 +59,7 @@ def test_hours_are_the_billing_rules_classification_with_the_plans_words(facts):
     assert hours["overage"] == 0 and hours["billable"] == 195
     reasons = {item["reason"]: item["minutes"] for item in hours["reasons"]}
     assert reasons["New feature is not included in KIJO Care"] == 45
-    assert reasons["Ticket #1002 passed the 2 h fair-usage limit in October 2026"] == 150
+    assert reasons[f"Ticket #{checkout} passed the 2 h fair-usage limit in October 2026"] == 150
 
 
 def test_hours_agree_with_the_statement_the_billing_app_would_draw(facts, org_a):

@@ -50,7 +50,8 @@ def test_email_shows_the_months_figures_in_words(report, october):
         "30 min down",
         "valid until 15 December 2026 (45 days left)",
         "KIJO Care does not count included work against an allowance of hours",
-        "Ticket #1002 passed the 2 h fair-usage limit in October 2026: 2 h 30",
+        f"Ticket #{october['tickets']['checkout'].number} passed the 2 h fair-usage limit"
+        " in October 2026: 2 h 30",
         "New feature is not included in KIJO Care: 45 min",
         "1 h business time",  # the client's median first response
         "6 h 30 business time",  # the shop's

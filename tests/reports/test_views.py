@@ -4,6 +4,7 @@ import pytest
 from django.test import Client
 
 from caredesk.reports import actions
+from caredesk.tickets.models import Ticket
 
 
 def client_for(user) -> Client:
@@ -20,12 +21,13 @@ def sent_a(built, org_a):
     return built[org_a.pk]
 
 
-def test_staff_preview_shows_the_report_with_links_to_its_sources(sent_a, staff):
+def test_staff_preview_shows_the_report_with_links_to_its_sources(sent_a, staff, org_a):
     response = client_for(staff).get(f"/reports/{sent_a.pk}/")
     assert response.status_code == 200
     html = response.content.decode()
     assert "Monthly report: October 2026" in html
-    assert "/tickets/1001/" in html  # each ticket listed links to the desk
+    ticket = Ticket.objects.get(subject="Please update the plugins", organisation=org_a)
+    assert f"/tickets/{ticket.number}/" in html  # each ticket listed links to the desk
     assert "/admin/billing/timeentry/" in html and "/sites/" in html
     assert "rita@alpha.example" in html  # who it goes to
     assert "Delivery log" in html
