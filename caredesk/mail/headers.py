@@ -39,6 +39,11 @@ ENVELOPE_FIELDS = ("delivered-to", "x-original-to", "envelope-to", "x-envelope-t
 _ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?]*?)\?=")
 _FOLD = re.compile(r"\r?\n[ \t]*|\r")
 _WHITESPACE = re.compile(r"\s+")
+_PLAIN_ADDRESS = r"[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"
+_SIMPLE_ADDRESS = re.compile(
+    rf"[ \t]*(?:(?P<name>[A-Za-z0-9]+(?: [A-Za-z0-9]+)*)[ \t]*<(?P<addr>{_PLAIN_ADDRESS})>"
+    rf"|(?P<bare>{_PLAIN_ADDRESS}))[ \t]*"
+)
 _MSG_ID = re.compile(r"<([^<>]*)>")
 _COMMENT = re.compile(r"\([^()]*\)")
 
@@ -171,8 +176,8 @@ def _unique(addresses: Iterable[Address]) -> list[Address]:
 
 def parse_addresses(value: str, defects: list[str], where: str) -> list[Address]:
     """Parse an address list; never raises. Entries without a usable address are noted."""
-    pairs: list[tuple[str, str]] = []
-    if len(value) <= _FAST_ADDRESS_PARSE:
+    pairs = _simple_addresses(value)
+    if not pairs and len(value) <= _FAST_ADDRESS_PARSE:
         try:
             header = default_policy.header_factory(where, value)
             pairs = [(a.display_name, a.addr_spec) for a in header.addresses]
@@ -188,6 +193,21 @@ def parse_addresses(value: str, defects: list[str], where: str) -> list[Address]
         elif addr.strip() not in ("", "<>"):
             defects.append(f"{where} header: unusable address {addr[:80]!r}")
     return found
+
+
+def _simple_addresses(value: str) -> list[tuple[str, str]]:
+    """(name, address) pairs of a list in the plain shapes; [] if any entry is another shape.
+
+    Nearly all mail is addressed `Jo Marsh <jo@example.com>` or `jo@example.com` in
+    plain ASCII, which the full parser reads in ~0.1 ms an entry to the same result.
+    """
+    pairs: list[tuple[str, str]] = []
+    for entry in value.split(","):
+        match = _SIMPLE_ADDRESS.fullmatch(entry)
+        if match is None:
+            return []
+        pairs.append((match["name"] or "", match["addr"] or match["bare"]))
+    return pairs
 
 
 def _getaddresses(value: str) -> list[tuple[str, str]]:

@@ -8,6 +8,9 @@ well-behaved robots do not answer it.
 
 import logging
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import timedelta
 
 from django.conf import settings
@@ -57,6 +60,32 @@ def thread_ids(ticket: Ticket) -> list[str]:
     return [mid for _, mid in sorted(inbound + outbound)]
 
 
+# Addresses whose bounces the caller read earlier in this transaction (True:
+# undeliverable); the mail pipeline reads the sender's with its first query.
+_known: ContextVar[dict[str, bool] | None] = ContextVar("known_undeliverable", default=None)
+
+
+@contextmanager
+def known_undeliverable(known: dict[str, bool]) -> Iterator[None]:
+    """Within the block, ``queue`` takes these addresses' bounce state as read."""
+    token = _known.set(known)
+    try:
+        yield
+    finally:
+        _known.reset(token)
+
+
+def _undeliverable(addresses: list[str]) -> set[str]:
+    known = _known.get() or {}
+    blocked = {a for a in addresses if known.get(a)}
+    unknown = [a for a in addresses if a not in known]
+    if unknown:
+        blocked.update(
+            Undeliverable.objects.filter(email__in=unknown).values_list("email", flat=True)
+        )
+    return blocked
+
+
 # No savepoint: the outbox row lives and dies with the change it tells of.
 @transaction.atomic(savepoint=False)
 def queue(
@@ -94,9 +123,7 @@ def queue(
     if automatic:
         headers["Auto-Submitted"] = "auto-replied" if in_reply_to else "auto-generated"
         headers["X-Auto-Response-Suppress"] = "All"
-    blocked = set(
-        Undeliverable.objects.filter(email__in=to + (cc or [])).values_list("email", flat=True)
-    )
+    blocked = _undeliverable(to + (cc or []))
     recipients = [a for a in to if a not in blocked]
     email = OutboundEmail.objects.create(
         ticket=ticket,

@@ -1,4 +1,6 @@
 import json
+import secrets
+from collections.abc import Iterable
 from datetime import timedelta
 from decimal import Decimal
 from functools import lru_cache
@@ -22,6 +24,10 @@ def _calendar_from_json(spec_json: str) -> Calendar:
     # Calendars cache their holidays per year; building one per ticket would
     # throw that away, so identical specs share one instance.
     return Calendar.from_dict(json.loads(spec_json))
+
+
+def new_revision() -> str:
+    return secrets.token_hex(8)
 
 
 class BusinessCalendar(models.Model):
@@ -72,6 +78,11 @@ class SlaPolicy(models.Model):
     is_default = models.BooleanField(
         default=False, help_text="Used for clients without a plan (on demand)."
     )
+    # A new random value whenever a policy, priority, target or calendar is saved
+    # or deleted (see signals.py): processes that keep the set-up (cache.py) see
+    # from the policy row alone whether what they keep is current. Random, not a
+    # counter, so a rolled-back change can never be mistaken for a later one.
+    revision = models.CharField(max_length=16, default=new_revision, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -90,16 +101,26 @@ class SlaPolicy(models.Model):
 
     def priority_for(self, category_code: str | None = None, *, from_monitor: bool = False):
         """The priority a new ticket gets: by monitor, then by category, else the default."""
-        priorities = list(self.priorities.all())
-        if from_monitor:
-            match = next((p for p in priorities if p.for_monitor), None)
-            if match:
-                return match
-        if category_code:
-            match = next((p for p in priorities if category_code in p.category_codes), None)
-            if match:
-                return match
-        return next((p for p in priorities if p.is_default), priorities[-1] if priorities else None)
+        return choose_priority(self.priorities.all(), category_code, from_monitor=from_monitor)
+
+
+def choose_priority(
+    priorities: Iterable["Priority"],
+    category_code: str | None = None,
+    *,
+    from_monitor: bool = False,
+) -> "Priority | None":
+    """Of a policy's priorities (most urgent first): by monitor, by category, else the default."""
+    found = list(priorities)
+    if from_monitor:
+        match = next((p for p in found if p.for_monitor), None)
+        if match:
+            return match
+    if category_code:
+        match = next((p for p in found if category_code in p.category_codes), None)
+        if match:
+            return match
+    return next((p for p in found if p.is_default), found[-1] if found else None)
 
 
 class Priority(models.Model):

@@ -1,18 +1,23 @@
 """Keep a ticket's stored SLA clocks equal to what its history implies."""
 
+from collections.abc import Iterable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from caredesk.lib import clock
+from caredesk.sla import cache
 from caredesk.sla.clocks import ClockState, Entry, evaluate
+from caredesk.sla.clocks import Target as TargetSpec
 from caredesk.sla.models import Target
 
 from .models import MessageKind, SlaClock, Ticket, TicketEvent
 
 _RESPONSE_KINDS = {MessageKind.PUBLIC_REPLY, MessageKind.PHONE_CALL}
+# The only event kinds ``history`` reads.
+_HISTORY_KINDS = ("created", "status", "alert", "message")
 
 
-def history(events: list[TicketEvent]) -> list[Entry]:
+def history(events: Iterable[TicketEvent]) -> list[Entry]:
     """The facts the clock engine needs, read off the audit trail."""
     entries = []
     for event in events:
@@ -29,6 +34,17 @@ def history(events: list[TicketEvent]) -> list[Entry]:
             elif kind in _RESPONSE_KINDS and event.actor_user_id:
                 entries.append(Entry(event.at, "response", kind))
     return entries
+
+
+def _stored_events(ticket: Ticket):
+    """The ticket's events as far as ``history`` reads them, as plain rows.
+
+    A ticket collects events all its life; building a model for each one cost
+    more than the rest of a recompute.
+    """
+    return ticket.events.filter(kind__in=_HISTORY_KINDS).values_list(
+        "at", "kind", "data", "actor_user_id", named=True
+    )
 
 
 def _next_check(state: ClockState, row: SlaClock, now: datetime) -> datetime | None:
@@ -58,6 +74,64 @@ _STATE_FIELDS = (
 )
 
 
+def _targets(ticket: Ticket) -> tuple[tuple[Target, TargetSpec], ...]:
+    """The targets of the ticket's priority, ready for the engine."""
+    if not (ticket.priority_id and ticket.sla_policy_id):
+        return ()
+    if Ticket.sla_policy.is_cached(ticket):
+        # The policy row was read with the ticket: its revision says whether the
+        # process's copy of the set-up is current, so no query is needed.
+        found = cache.setup(ticket.sla_policy).targets.get(ticket.priority_id)
+        if found is not None:
+            return found
+    # One query for the targets with their policy and calendars (a priority
+    # belongs to the ticket's policy; the actions check it).
+    rows = Target.objects.filter(priority_id=ticket.priority_id).select_related(
+        "calendar", "priority__policy__calendar"
+    )
+    return tuple((target, target.spec(target.priority.policy)) for target in rows)
+
+
+def _apply(row: SlaClock, target: Target, state: ClockState, now: datetime) -> list[str]:
+    """Write ``state`` into ``row``; returns the names of the fields that changed."""
+    before = [getattr(row, name) for name in _STATE_FIELDS]
+    if row.warn_at != state.warn_at and state.warn_at and state.warn_at > now:
+        row.warned_at = None  # the promise moved: warn again before the new limit
+    if row.due_at != state.due_at and state.due_at and state.due_at > now:
+        row.breach_recorded_at = None
+    row.target = target
+    row.started_at = state.started_at
+    row.stopped_at = state.stopped_at
+    row.paused = state.paused
+    row.elapsed_seconds = int(state.elapsed.total_seconds())
+    row.limit_seconds = int(state.limit.total_seconds())
+    row.due_at = state.due_at
+    row.aim_at = state.aim_at
+    row.warn_at = state.warn_at
+    row.breached = state.breached
+    row.next_check_at = _next_check(state, row, now)
+    return [
+        name for name, old in zip(_STATE_FIELDS, before, strict=True) if getattr(row, name) != old
+    ]
+
+
+def first_clocks(ticket: Ticket, now: datetime, events: list[TicketEvent]) -> list[SlaClock]:
+    """The clocks of a ticket being opened, from its first events, not yet stored.
+
+    Sets ``ticket.sla_next_due_at`` so the ticket's INSERT carries it; the caller
+    stores the rows (one ``bulk_create``) once the ticket has been written.
+    """
+    entries = history(events)
+    rows = []
+    for target, spec in _targets(ticket):
+        row = SlaClock(ticket=ticket, kind=spec.kind.value)
+        _apply(row, target, evaluate(spec, entries, now), now)
+        rows.append(row)
+    ticket.sla_clocks_now = rows
+    ticket.sla_next_due_at = due_of(rows)
+    return rows
+
+
 def recompute(
     ticket: Ticket,
     now: datetime | None = None,
@@ -68,21 +142,16 @@ def recompute(
 ) -> list[SlaClock]:
     """Recompute every clock of ``ticket`` from its history and store what changed.
 
-    ``events`` and ``existing`` spare the queries when the caller holds them (a
-    ticket being created has no clocks yet and knows its few events). With
+    ``events`` and ``existing`` spare the queries when the caller holds them. With
     ``store_due=False`` the caller writes ``ticket.sla_next_due_at`` itself.
     """
     now = now or clock.now()
-    targets = []
-    if ticket.priority_id and ticket.sla_policy_id:
-        # One query for the targets with their policy and calendars (a priority
-        # belongs to the ticket's policy; the actions check it).
-        found = Target.objects.filter(priority_id=ticket.priority_id).select_related(
-            "calendar", "priority__policy__calendar"
-        )
-        targets = [(target, target.spec(target.priority.policy)) for target in found]
-    entries = history(list(ticket.events.all()) if events is None else events)
-    stored = {row.kind: row for row in (ticket.sla_clocks.all() if existing is None else existing)}
+    targets = _targets(ticket)
+    entries = history(_stored_events(ticket) if events is None else events)
+    if existing is None:
+        # By kind alone: the default order (by ticket first) joins the tickets.
+        existing = list(ticket.sla_clocks.order_by("kind"))
+    stored = {row.kind: row for row in existing}
     rows, new = [], []
     for target, spec in targets:
         state = evaluate(spec, entries, now)
@@ -90,27 +159,7 @@ def recompute(
         if row is None:
             row = SlaClock(ticket=ticket, kind=spec.kind.value)
             new.append(row)
-        before = [getattr(row, name) for name in _STATE_FIELDS]
-        if row.warn_at != state.warn_at and state.warn_at and state.warn_at > now:
-            row.warned_at = None  # the promise moved: warn again before the new limit
-        if row.due_at != state.due_at and state.due_at and state.due_at > now:
-            row.breach_recorded_at = None
-        row.target = target
-        row.started_at = state.started_at
-        row.stopped_at = state.stopped_at
-        row.paused = state.paused
-        row.elapsed_seconds = int(state.elapsed.total_seconds())
-        row.limit_seconds = int(state.limit.total_seconds())
-        row.due_at = state.due_at
-        row.aim_at = state.aim_at
-        row.warn_at = state.warn_at
-        row.breached = state.breached
-        row.next_check_at = _next_check(state, row, now)
-        changed = [
-            name
-            for name, old in zip(_STATE_FIELDS, before, strict=True)
-            if getattr(row, name) != old
-        ]
+        changed = _apply(row, target, state, now)
         if row.pk is not None and changed:
             # Only what moved: most messages change one clock, or none.
             row.save(update_fields=[name.removesuffix("_id") for name in changed])

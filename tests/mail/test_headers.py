@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from email.policy import default as default_policy
 
 import pytest
 
@@ -144,6 +145,33 @@ def test_address_lists_with_groups_quotes_and_encoded_names() -> None:
         ("", "bare@host.example"),
     ]
     assert any("broken" in d for d in defects)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Jo Marsh <Jo.Marsh@Bakery.example>",
+        "Jo Marsh<jo@bakery.example>",
+        " jo+forms@bakery.example ",
+        "Client 110 <client110@bakery.example>, pat@bakery.example",
+        "<jo@xn--mller-kva.example>",
+        # Not the plain shapes: read by the full parser.
+        "J. Marsh <jo@bakery.example>",
+        "Jo  Marsh <jo@bakery.example>",
+        "jo..marsh@bakery.example",
+        "jo@bakery.example (Jo)",
+        "jo@bakery.example,",
+    ],
+)
+def test_plain_addresses_read_as_the_full_parser_reads_them(value: str) -> None:
+    defects: list[str] = []
+    found = parse_addresses(value, defects, "To")
+    header = default_policy.header_factory("To", value)
+    expected = [
+        (" ".join(a.display_name.split()), normalise_email(a.addr_spec)) for a in header.addresses
+    ]
+    assert [(a.name, a.email) for a in found] == expected
+    assert defects == []
 
 
 def test_a_thousand_recipients_are_all_read() -> None:

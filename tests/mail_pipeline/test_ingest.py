@@ -13,7 +13,8 @@ from email.utils import make_msgid
 
 import pytest
 from django.core.management import call_command
-from django.db import DatabaseError
+from django.db import DatabaseError, connection
+from django.test.utils import CaptureQueriesContext
 
 from caredesk.clients.models import Contact
 from caredesk.mail import ingest as ingest_module
@@ -153,6 +154,16 @@ def test_mail_to_an_undeliverable_address_is_suppressed(jo_ticket, ingest, demo,
     assert reply.state == OutboundState.SUPPRESSED
     assert reply.to == []
     assert JO in reply.last_error
+
+
+def test_a_new_request_from_an_undeliverable_address_gets_no_confirmation(demo, ingest):
+    Undeliverable.objects.create(email=JO, reason="550 5.1.1 User unknown")
+    inbound = ingest(build_message(sender=f"Jo Marsh <{JO}>", subject="Logo on invoices"))
+    assert inbound.status == InboundStatus.TICKETED
+    confirmation = OutboundEmail.objects.get(kind="confirmation")
+    assert confirmation.state == OutboundState.SUPPRESSED
+    assert confirmation.to == []
+    assert JO in confirmation.last_error
 
 
 def test_a_bounce_of_something_we_never_sent_is_kept_and_opens_nothing(demo, ingest):
@@ -639,6 +650,21 @@ def test_the_reply_token_in_the_envelope_alone_threads(jo_ticket, ingest):
         envelope_to=(token_address,),
     )
     assert inbound.ticket_id == jo_ticket.pk
+
+
+def test_a_reply_reads_its_ticket_once_and_takes_no_savepoint_per_action(jo_ticket, ingest):
+    token_address = f"support+{jo_ticket.reply_token}@localhost"
+    with CaptureQueriesContext(connection) as queries:
+        inbound = ingest(
+            build_message(sender=f"Jo Marsh <{JO}>", subject="Still broken"),
+            envelope_to=(token_address,),
+        )
+    assert inbound.ticket_id == jo_ticket.pk
+    statements = [q["sql"] for q in queries]
+    ticket_reads = [s for s in statements if s.startswith('SELECT "tickets_ticket"."id"')]
+    assert len(ticket_reads) == 1  # read under lock when found; the action trusts it
+    # Only the filing's own savepoint (inside this test's transaction), none per action.
+    assert len([s for s in statements if s.startswith("SAVEPOINT")]) == 1
 
 
 def test_an_unknown_reply_token_does_not_thread(jo_ticket, ingest):
