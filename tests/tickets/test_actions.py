@@ -848,7 +848,7 @@ KIJO, STUDIO, LEVELS = "kijo-care", "studio-support", "support-levels"
 def test_demo_clients_get_their_plans_promises(
     organisation, category, channel, policy, priority, billable, tier
 ):
-    load_demo()
+    load_demo(activity=False)
     org = Organisation.objects.get(name=organisation)
 
     with time_machine.travel(MONDAY_9, tick=False):
